@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Builds (once per source + config + toolchain) the test kernel for ARCH and prints its build
+# directory. Usage: kernel.sh x86_64|arm64 [VARIANT]
+#   VARIANT selects an extra fragment selftests/config.ARCH-VARIANT (e.g. arm64 64k).
+. "$(dirname "$0")/common.sh"
+ARCH=${1:?arch}; VARIANT=${2:-}
+case $ARCH in
+x86_64) KARCH=x86; IMAGE=arch/x86/boot/bzImage ;;
+arm64) KARCH=arm64; IMAGE=arch/arm64/boot/Image ;;
+*) die "unknown ARCH $ARCH" ;;
+esac
+KSRC=$("$LAB_DIR/ksrc.sh")
+ROOT=$("$LAB_DIR/root.sh")
+FRAGS=("$KSRC/kernel/configs/kvm_guest.config" "$SRC_DIR/selftests/config" "$SRC_DIR/selftests/config.$ARCH")
+[ -z "$VARIANT" ] || FRAGS+=("$SRC_DIR/selftests/config.$ARCH-$VARIANT")
+KEY=$(key_of "$0" "$KSRC_VER" "$ROOT" "${FRAGS[@]}")
+NAME=$ARCH${VARIANT:+-$VARIANT}
+B=$CACHE/build/$NAME-$KEY
+if [ -f "$B/.complete" ]; then echo "$B"; exit 0; fi
+mkdir -p "$B" "$CACHE/ccache"
+log "building the $NAME kernel in $B (several minutes; log: $B/build.log)"
+J=${JOBS:-$(nproc)}
+MK=(make -C "$KSRC" O="$B" ARCH="$KARCH" LLVM=1 -j"$J")
+(
+	cd "$B"
+	"$LAB_DIR/inroot.sh" "${MK[@]}" tinyconfig
+	"$LAB_DIR/inroot.sh" "$KSRC/scripts/kconfig/merge_config.sh" -m -O "$B" "$B/.config" "${FRAGS[@]}"
+	"$LAB_DIR/inroot.sh" "${MK[@]}" olddefconfig
+	# Every option a fragment asks for must have survived Kconfig.
+	bad=0
+	for f in "${FRAGS[@]:1}"; do
+		while IFS= read -r line; do
+			case $line in CONFIG_*=*) ;; *) continue ;; esac
+			grep -qxF "$line" "$B/.config" || { log "config: $line did not stick"; bad=1; }
+		done <"$f"
+	done
+	[ $bad = 0 ] || die "kernel config incomplete"
+	"$LAB_DIR/inroot.sh" "${MK[@]}" all
+	"$LAB_DIR/inroot.sh" "${MK[@]}" headers_install INSTALL_HDR_PATH="$B/usr"
+) >"$B/build.log" 2>&1 || { tail -n 40 "$B/build.log" >&2; die "kernel build failed (see $B/build.log)"; }
+[ -f "$B/$IMAGE" ] || die "no $IMAGE after the build"
+ln -sf "$IMAGE" "$B/kernel-image"
+touch "$B/.complete"
+for old in "$CACHE/build/$NAME"-*; do
+	[ "$old" = "$B" ] || rm -rf "$old"
+done
+echo "$B"
