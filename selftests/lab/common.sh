@@ -13,6 +13,16 @@ KSRC_PKG=linux-source-7.3
 KSRC_VER=7.3.4-1~bpo13+1
 KSRC_TAR=linux-source-7.3.tar.xz
 
+# Serialises builders of one cache entry: with_lock NAME CMD...
+with_lock() {
+	local name=$1; shift
+	mkdir -p "$CACHE/locks"
+	(
+		flock 9
+		"$@"
+	) 9>"$CACHE/locks/$name"
+}
+
 log() { printf '[lab] %s\n' "$*" >&2; }
 die() { printf '[lab] error: %s\n' "$*" >&2; exit 1; }
 

@@ -14,10 +14,13 @@ KSRC=$("$LAB_DIR/ksrc.sh")
 ROOT=$("$LAB_DIR/root.sh")
 FRAGS=("$KSRC/kernel/configs/kvm_guest.config" "$SRC_DIR/selftests/config" "$SRC_DIR/selftests/config.$ARCH")
 [ -z "$VARIANT" ] || FRAGS+=("$SRC_DIR/selftests/config.$ARCH-$VARIANT")
-KEY=$(key_of "$0" "$KSRC_VER" "$ROOT" "${FRAGS[@]}")
+# Bump RECIPE when the build steps below change.
+RECIPE=1
+KEY=$(key_of "$RECIPE" "$KSRC_VER" "$ROOT" "${FRAGS[@]}")
 NAME=$ARCH${VARIANT:+-$VARIANT}
 B=$CACHE/build/$NAME-$KEY
 if [ -f "$B/.complete" ]; then echo "$B"; exit 0; fi
+if [ -z "${LAB_LOCKED:-}" ]; then LAB_LOCKED=1 exec flock "$CACHE/.kernel-$NAME.lock" "$0" "$@"; fi
 mkdir -p "$B" "$CACHE/ccache"
 log "building the $NAME kernel in $B (several minutes; log: $B/build.log)"
 J=${JOBS:-$(nproc)}

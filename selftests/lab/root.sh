@@ -18,9 +18,12 @@ PKGS=(
 # Downloaded as .debs into the root, not installed (other architectures).
 EXTRA_DEBS=(busybox-static:arm64 uuid-dev:arm64 libuuid1:arm64)
 
-KEY=$(key_of "$0" "${PKGS[*]}" "${EXTRA_DEBS[*]}")
+# Bump RECIPE when the steps below change in a way that needs a new root.
+RECIPE=1
+KEY=$(key_of "$RECIPE" "${PKGS[*]}" "${EXTRA_DEBS[*]}")
 ROOT=$CACHE/root-$KEY
 if [ -f "$ROOT/.complete" ]; then echo "$ROOT"; exit 0; fi
+if [ -z "${LAB_LOCKED:-}" ]; then LAB_LOCKED=1 exec flock "$CACHE/.root.lock" "$0" "$@"; fi
 
 if ! command -v mmdebstrap >/dev/null; then
 	[ "$(id -u)" = 0 ] || die "mmdebstrap missing; install it from your distribution (root needed)"
