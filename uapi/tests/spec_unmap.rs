@@ -99,7 +99,8 @@ fn qemu_straddle_at_start_is_range() {
 /// spec device and leaves it equal to the record.
 #[test]
 fn examples_through_planner_keep_device_in_sync() {
-    let cases: &[(&[(u64, u64)], (u64, u64))] = &[
+    type Case<'a> = (&'a [(u64, u64)], (u64, u64));
+    let cases: &[Case<'_>] = &[
         (&[], (0, 4)),
         (&[(0, 9)], (0, 9)),
         (&[(0, 4), (5, 9)], (0, 9)),
