@@ -35,6 +35,10 @@ if [ -f uapi/Cargo.toml ]; then
 	fi
 	rm -f "$out"
 	if [ -x uapi/fuzz.sh ] && [ "$FUZZ_SECONDS" -gt 0 ]; then
+		if ! command -v cargo-fuzz >/dev/null; then
+			echo "# installing cargo-fuzz (once)"
+			cargo install --locked cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz >/dev/null
+		fi
 		step "host: fuzz every target for ${FUZZ_SECONDS}s" uapi/fuzz.sh "$FUZZ_SECONDS"
 	fi
 fi
