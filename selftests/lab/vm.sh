@@ -57,9 +57,12 @@ if [ "$DRIVER" = rust ]; then
 	# Build in a copy, so x86_64 and arm64 objects never share a directory.
 	M=$W/module
 	mkdir -p "$M"
-	rsync -a --delete --exclude=.git --exclude=/selftests --exclude=/uapi/target \
-		--exclude=/uapi/fuzz --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
-		--exclude=/Documentation "$RUST_MODULE_DIR/" "$M/src/"
+	# tar keeps modification times, so Kbuild rebuilds only what changed.
+	mkdir -p "$M/src"
+	tar -C "$RUST_MODULE_DIR" -cf - --exclude=.git --exclude=./selftests --exclude=./uapi/target \
+		--exclude=./uapi/fuzz --exclude=./Documentation --exclude='*.o' --exclude='*.ko' \
+		--exclude='.*.cmd' --exclude='*_generated.rs' --exclude='*.mod' --exclude='*.mod.c' \
+		--exclude=modules.order --exclude=Module.symvers . | tar -C "$M/src" -xf -
 	log "building the Rust module for $NAME"
 	"${RUN[@]}" make -s -C "$B" M="$M/src" "${MAKEFLAGS_K[@]}" modules >&2 ||
 		die "Rust module build failed"
@@ -109,7 +112,10 @@ VIOMMU_DISK_SHA256='$DISK_SHA'
 VIOMMU_DISK_HASH_BYTES='$HASH_BYTES'
 VIOMMU_DISKS='vda nvme0n1'
 ENV
-(cd "$I" && find . | cpio -o -H newc --quiet | gzip -1) >"$W/initramfs.cpio.gz"
+mkcpio() { # mkcpio DIR OUT: cpio and gzip from the toolchain root (or the host with KDIR)
+	"${RUN[@]}" sh -c 'cd "$1" && find . | cpio -o -H newc --quiet | gzip -1 >"$2"' mkcpio "$1" "$2"
+}
+mkcpio "$I" "$W/initramfs.cpio.gz"
 
 # --- QEMU ------------------------------------------------------------------------------------
 QEMU+=(-m "${MEM:-2G}" -smp "${SMP:-2}" -no-reboot -display none
@@ -132,7 +138,7 @@ accel() {
 	local f=$CACHE/accel-$(uname -r)
 	if [ ! -f "$f" ]; then
 		sed -i "s/^VIOMMU_MODE=.*/VIOMMU_MODE='probe'/" "$I/etc/viommu.env"
-		(cd "$I" && find . | cpio -o -H newc --quiet | gzip -1) >"$W/probe.cpio.gz"
+		mkcpio "$I" "$W/probe.cpio.gz"
 		if timeout 60 "${RUN[@]}" "${QEMU[@]/$W\/initramfs.cpio.gz/$W/probe.cpio.gz}" \
 			-accel kvm -serial stdio </dev/null 2>/dev/null | grep -q VIOMMU-BOOT; then
 			echo kvm >"$f"
@@ -158,4 +164,4 @@ set -e
 [ $qrc = 124 ] && log "guest timed out after ${BOOT_TIMEOUT}s"
 
 # --- results ---------------------------------------------------------------------------------
-exec python3 "$LAB_DIR/tap.py" "$LOG" "$MODE" "$NAME/$DRIVER" "${RESULT:-}"
+exec "${RUN[@]}" python3 "$LAB_DIR/tap.py" "$LOG" "$MODE" "$NAME/$DRIVER" "${RESULT:-}"
