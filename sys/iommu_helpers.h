@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * C helpers for the iommu abstractions (sys/iommu/): static inlines and macros Rust cannot call,
- * and the registry of this module's IOMMU instances. Prefixed with the module name.
+ * and the registry of this module's IOMMU instances. Prefixed viommu_iommu_ (matched by the
+ * module's bindgen allowlist viommu_.*).
  */
-#ifndef VIRTIO_IOMMU_RS_IOMMU_HELPERS_H
-#define VIRTIO_IOMMU_RS_IOMMU_HELPERS_H
+#ifndef VIOMMU_IOMMU_HELPERS_H
+#define VIOMMU_IOMMU_HELPERS_H
 
 #include <linux/device.h>
 #include <linux/idr.h>
@@ -16,33 +17,20 @@
 void iommu_dma_get_resv_regions(struct device *dev, struct list_head *list);
 #endif
 
-/**
- * struct virtio_iommu_rs_inst - one registered IOMMU instance of this module
- * @node:   entry in the module's instance list
- * @fwnode: fwnode of the IOMMU (what endpoints' fwspec->iommu_fwnode points to)
- * @iommu:  the registered iommu_device
- * @data:   driver data (an Arc owned by the Rust registration)
- */
-struct virtio_iommu_rs_inst {
-	struct list_head node;
-	struct fwnode_handle *fwnode;
-	struct iommu_device *iommu;
-	void *data;
-};
-
-struct iommu_fwspec *virtio_iommu_rs_fwspec_get(struct device *dev);
-void *virtio_iommu_rs_priv_get(struct device *dev);
-void virtio_iommu_rs_priv_set(struct device *dev, void *priv);
-bool virtio_iommu_rs_dev_is_pci(struct device *dev);
-struct fwnode_handle *virtio_iommu_rs_dev_fwnode(struct device *dev);
-void virtio_iommu_rs_dma_get_resv_regions(struct device *dev, struct list_head *list);
-void virtio_iommu_rs_list_add_tail(struct list_head *entry, struct list_head *head);
-void virtio_iommu_rs_ida_init(struct ida *ida);
-bool virtio_iommu_rs_fault_ratelimit(void);
-bool virtio_iommu_rs_gfp_blocking(gfp_t gfp);
-void virtio_iommu_rs_inst_add(struct virtio_iommu_rs_inst *inst);
-void virtio_iommu_rs_inst_del(struct virtio_iommu_rs_inst *inst);
-void *virtio_iommu_rs_inst_get(const struct fwnode_handle *fwnode, struct iommu_device **iommu,
+struct iommu_fwspec *viommu_iommu_fwspec_get(struct device *dev);
+void *viommu_iommu_priv_get(struct device *dev);
+void viommu_iommu_priv_set(struct device *dev, void *priv);
+bool viommu_iommu_dev_is_pci(struct device *dev);
+struct fwnode_handle *viommu_iommu_dev_fwnode(struct device *dev);
+void viommu_iommu_dma_get_resv_regions(struct device *dev, struct list_head *list);
+void viommu_iommu_list_add_tail(struct list_head *entry, struct list_head *head);
+void viommu_iommu_ida_init(struct ida *ida);
+bool viommu_iommu_fault_ratelimit(void);
+bool viommu_iommu_gfp_blocking(gfp_t gfp);
+void *viommu_iommu_inst_add(struct fwnode_handle *fwnode, struct iommu_device *iommu,
+			       void *data);
+void viommu_iommu_inst_del(void *inst);
+void *viommu_iommu_inst_get(const struct fwnode_handle *fwnode, struct iommu_device **iommu,
 			       void *(*get)(void *data));
 
-#endif /* VIRTIO_IOMMU_RS_IOMMU_HELPERS_H */
+#endif /* VIOMMU_IOMMU_HELPERS_H */

@@ -17,7 +17,7 @@ fn raw(dev: &Device) -> *mut bindings::device {
 /// are IOMMU callbacks for `dev`, which run in between.
 pub(crate) fn fwspec_ids(dev: &Device) -> &[u32] {
     // SAFETY: `dev` is valid; see above for the fwspec lifetime.
-    let fwspec = unsafe { hb::virtio_iommu_rs_fwspec_get(raw(dev)) };
+    let fwspec = unsafe { hb::viommu_iommu_fwspec_get(raw(dev)) };
     if fwspec.is_null() {
         return &[];
     }
@@ -31,7 +31,7 @@ pub(crate) fn fwspec_ids(dev: &Device) -> &[u32] {
 /// Whether `dev` is a PCI device.
 pub(crate) fn is_pci(dev: &Device) -> bool {
     // SAFETY: `dev` is valid.
-    unsafe { hb::virtio_iommu_rs_dev_is_pci(raw(dev)) }
+    unsafe { hb::viommu_iommu_dev_is_pci(raw(dev)) }
 }
 
 /// Adds endpoint `ids` to the fwspec of `dev` (`of_xlate`).

@@ -40,5 +40,5 @@ pub(crate) fn report_fault<T: DomainOps>(
 /// The module-wide rate limit of fault messages (`__ratelimit` with the default burst).
 pub(crate) fn fault_ratelimit() -> bool {
     // SAFETY: the helper only touches its own static ratelimit state.
-    unsafe { hb::virtio_iommu_rs_fault_ratelimit() }
+    unsafe { hb::viommu_iommu_fault_ratelimit() }
 }

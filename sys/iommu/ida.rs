@@ -26,7 +26,7 @@ impl Ida {
     pub(crate) fn new() -> impl PinInit<Self> {
         pin_init!(Self {
             // SAFETY: `ida_init` initialises the slot in place.
-            inner <- Opaque::ffi_init(|p| unsafe { hb::virtio_iommu_rs_ida_init(p) }),
+            inner <- Opaque::ffi_init(|p| unsafe { hb::viommu_iommu_ida_init(p) }),
         })
     }
 

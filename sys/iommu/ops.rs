@@ -25,8 +25,8 @@ pub(crate) enum Gfp {
 
 impl Gfp {
     fn from_raw(gfp: bindings::gfp_t) -> Self {
-        // SAFETY: `virtio_iommu_rs_gfp_blocking` only inspects its argument.
-        if unsafe { hb::virtio_iommu_rs_gfp_blocking(gfp) } {
+        // SAFETY: `viommu_iommu_gfp_blocking` only inspects its argument.
+        if unsafe { hb::viommu_iommu_gfp_blocking(gfp) } {
             Self::Kernel
         } else {
             Self::Atomic
@@ -241,7 +241,7 @@ impl StaticDomain {
 unsafe fn endpoint<'a, T: IommuOps>(dev: *mut bindings::device) -> ArcBorrow<'a, T::Endpoint> {
     // SAFETY: per the function contract, the private data is the `Arc::into_raw` of
     // `probe_device_cb` and is not released before `release_device`.
-    unsafe { ArcBorrow::from_raw(hb::virtio_iommu_rs_priv_get(dev).cast::<T::Endpoint>()) }
+    unsafe { ArcBorrow::from_raw(hb::viommu_iommu_priv_get(dev).cast::<T::Endpoint>()) }
 }
 
 /// Creates the C callbacks for `T`.
@@ -265,13 +265,13 @@ impl<T: IommuOps> Adapter<T> {
         let mut iommu: *mut bindings::iommu_device = core::ptr::null_mut();
         let r = (|| -> Result<*mut bindings::iommu_device> {
             // SAFETY: the core passes a valid device whose fwspec (if any) is stable.
-            let fwspec = unsafe { hb::virtio_iommu_rs_fwspec_get(dev) };
+            let fwspec = unsafe { hb::viommu_iommu_fwspec_get(dev) };
             if fwspec.is_null() {
                 return Err(ENODEV);
             }
             // SAFETY: `fwspec` is valid; `get_inst` matches `inst_get`'s contract.
             let raw = unsafe {
-                hb::virtio_iommu_rs_inst_get(
+                hb::viommu_iommu_inst_get(
                     (*fwspec).iommu_fwnode,
                     &mut iommu,
                     Some(Self::get_inst),
@@ -286,7 +286,7 @@ impl<T: IommuOps> Adapter<T> {
             let d = unsafe { Device::from_raw(dev) };
             let ep = T::probe_device(&inst, d)?;
             // SAFETY: `dev` is valid; the reference is taken back in `release_device`.
-            unsafe { hb::virtio_iommu_rs_priv_set(dev, Arc::into_raw(ep).cast_mut().cast()) };
+            unsafe { hb::viommu_iommu_priv_set(dev, Arc::into_raw(ep).cast_mut().cast()) };
             Ok(iommu)
         })();
         match r {
@@ -297,14 +297,14 @@ impl<T: IommuOps> Adapter<T> {
 
     unsafe extern "C" fn release_device(dev: *mut bindings::device) {
         // SAFETY: `release_device` follows a successful `probe_device`.
-        let raw = unsafe { hb::virtio_iommu_rs_priv_get(dev) };
+        let raw = unsafe { hb::viommu_iommu_priv_get(dev) };
         if raw.is_null() {
             return;
         }
         // SAFETY: `raw` is the `Arc::into_raw` of `probe_device`; ownership comes back here.
         let ep = unsafe { Arc::<T::Endpoint>::from_raw(raw.cast_const().cast()) };
         // SAFETY: `dev` is valid.
-        unsafe { hb::virtio_iommu_rs_priv_set(dev, core::ptr::null_mut()) };
+        unsafe { hb::viommu_iommu_priv_set(dev, core::ptr::null_mut()) };
         // SAFETY: the core passes a valid device.
         T::release_device(unsafe { Device::from_raw(dev) }, ep);
     }
@@ -312,7 +312,7 @@ impl<T: IommuOps> Adapter<T> {
     unsafe extern "C" fn device_group(dev: *mut bindings::device) -> *mut bindings::iommu_group {
         // SAFETY: the core passes a valid device.
         unsafe {
-            if hb::virtio_iommu_rs_dev_is_pci(dev) {
+            if hb::viommu_iommu_dev_is_pci(dev) {
                 bindings::pci_device_group(dev)
             } else {
                 bindings::generic_device_group(dev)
@@ -411,7 +411,7 @@ impl<D: DomainOps> DomainAdapter<D> {
             (
                 Domain::<D>::borrow_raw(domain),
                 Device::from_raw(dev),
-                ArcBorrow::<D::Endpoint>::from_raw(hb::virtio_iommu_rs_priv_get(dev).cast()),
+                ArcBorrow::<D::Endpoint>::from_raw(hb::viommu_iommu_priv_get(dev).cast()),
             )
         };
         from_result(|| D::attach_dev(dom, d, &ep).map(|()| 0))

@@ -15,14 +15,13 @@ use kernel::{bindings, device::Device, error::to_result, prelude::*, sync::Arc, 
 ///
 /// # Invariants
 ///
-/// When `registered`, `iommu` is registered with the core and added to sysfs, and `inst` is in
-/// the module's instance list with `inst.data == Arc::as_ptr(&data)`.
+/// When `registered`, `iommu` is registered with the core and added to sysfs, and `inst` is the
+/// handle of an entry of the module's instance list whose data is `Arc::as_ptr(&data)`.
 #[pin_data(PinnedDrop)]
 pub(crate) struct Registration<T: IommuOps> {
     #[pin]
     iommu: Opaque<bindings::iommu_device>,
-    #[pin]
-    inst: Opaque<hb::virtio_iommu_rs_inst>,
+    inst: *mut kernel::ffi::c_void,
     data: Arc<T::Instance>,
     registered: bool,
 }
@@ -45,21 +44,22 @@ impl<T: IommuOps> Registration<T> {
         let mut this = KBox::pin_init(
             pin_init!(Self {
                 iommu: Opaque::zeroed(),
-                inst: Opaque::zeroed(),
+                inst: core::ptr::null_mut(),
                 data,
                 registered: false,
             }),
             GFP_KERNEL,
         )?;
         let iommu = this.iommu.get();
-        let inst = this.inst.get();
         let hw = device::as_raw(hwdev);
-        // SAFETY: `inst` is pinned and unlinked; `hw` is valid. Published before registration.
-        unsafe {
-            (*inst).fwnode = hb::virtio_iommu_rs_dev_fwnode(hw);
-            (*inst).iommu = iommu;
-            (*inst).data = Arc::as_ptr(&this.data).cast_mut().cast();
-            hb::virtio_iommu_rs_inst_add(inst);
+        let data = Arc::as_ptr(&this.data).cast_mut().cast();
+        // SAFETY: `hw` is valid; `iommu` and `data` stay valid while the entry exists (it is
+        // deleted before `this` is freed). Published before registration.
+        let inst = unsafe {
+            hb::viommu_iommu_inst_add(hb::viommu_iommu_dev_fwnode(hw), iommu, data)
+        };
+        if inst.is_null() {
+            return Err(ENOMEM);
         }
         // SAFETY: `iommu` is pinned and zeroed; `dev` is valid; the format takes one string.
         let r = to_result(unsafe {
@@ -74,7 +74,7 @@ impl<T: IommuOps> Registration<T> {
         if let Err(e) = r {
             dev_err!(dev, "iommu_device_sysfs_add failed: {:?}\n", e);
             // SAFETY: `inst` was added above.
-            unsafe { hb::virtio_iommu_rs_inst_del(inst) };
+            unsafe { hb::viommu_iommu_inst_del(inst) };
             return Err(e);
         }
         // SAFETY: `iommu` was added to sysfs; the ops table is static with `owner` set.
@@ -86,12 +86,14 @@ impl<T: IommuOps> Registration<T> {
             // SAFETY: undo the steps above, in reverse order.
             unsafe {
                 bindings::iommu_device_sysfs_remove(iommu);
-                hb::virtio_iommu_rs_inst_del(inst);
+                hb::viommu_iommu_inst_del(inst);
             }
             return Err(e);
         }
         // INVARIANT: every step succeeded.
-        *this.as_mut().project().registered = true;
+        let p = this.as_mut().project();
+        *p.inst = inst;
+        *p.registered = true;
         Ok(this)
     }
 
@@ -112,7 +114,7 @@ impl<T: IommuOps> PinnedDrop for Registration<T> {
         unsafe {
             bindings::iommu_device_unregister(self.iommu.get());
             bindings::iommu_device_sysfs_remove(self.iommu.get());
-            hb::virtio_iommu_rs_inst_del(self.inst.get());
+            hb::viommu_iommu_inst_del(self.inst);
         }
     }
 }

@@ -68,7 +68,7 @@ impl ResvList<'_> {
             return Err(ENOMEM);
         }
         // SAFETY: `r` is a new, unlinked region; `head` is valid (type invariant).
-        unsafe { hb::virtio_iommu_rs_list_add_tail(&raw mut (*r).list, self.head) };
+        unsafe { hb::viommu_iommu_list_add_tail(&raw mut (*r).list, self.head) };
         Ok(())
     }
 
@@ -76,6 +76,6 @@ impl ResvList<'_> {
     /// bridge windows); a no-op without `CONFIG_IOMMU_DMA`.
     pub(crate) fn add_dma_regions(&mut self) {
         // SAFETY: `dev` and `head` are valid (type invariant).
-        unsafe { hb::virtio_iommu_rs_dma_get_resv_regions(self.dev, self.head) };
+        unsafe { hb::viommu_iommu_dma_get_resv_regions(self.dev, self.head) };
     }
 }
