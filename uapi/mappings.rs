@@ -330,36 +330,43 @@ pub struct IdentityRanges<'a> {
     idx: usize,
     cursor: u128,
     limit: u128,
-    granule: u128,
+    mask: u128,
 }
 
-fn align_down(x: u128, g: u128) -> u128 {
-    x.wrapping_sub(x.checked_rem(g).unwrap_or(0))
+// Only add/sub/and/not/compare on `u128`: those are inlined on every
+// target, whereas u128 division calls `__umodti3`, which the kernel does not
+// provide (it panics there).
+fn align_down(x: u128, mask: u128) -> u128 {
+    x & !mask
 }
 
-fn align_up(x: u128, g: u128) -> u128 {
-    // x < 2^65 and g <= 2^64 here, so no u128 overflow.
-    align_down(x.saturating_add(g.saturating_sub(1)), g)
+fn align_up(x: u128, mask: u128) -> u128 {
+    // x <= 2^64 and mask < 2^64 here, so the addition cannot overflow.
+    align_down(x.saturating_add(mask), mask)
 }
 
 /// Plans the identity map of `[start, end]` around `regions` (sorted by
-/// start; overlapping allowed) with IOMMU page size `granule` (a power of
-/// two; 0 is treated as 1).
+/// start; overlapping allowed) with IOMMU page size `granule` (0 is treated
+/// as 1, a non-power of two is rounded up to the next power of two).
 pub fn identity_ranges(
     start: u64,
     end: u64,
     regions: &[ResvRegion],
     granule: u64,
 ) -> IdentityRanges<'_> {
-    let g = u128::from(granule.max(1));
-    let cursor = align_up(u128::from(start), g);
-    let limit = align_down(u128::from(end).saturating_add(1), g);
+    let g = granule
+        .max(1)
+        .checked_next_power_of_two()
+        .unwrap_or(1 << 63);
+    let mask = u128::from(g.wrapping_sub(1));
+    let cursor = align_up(u128::from(start), mask);
+    let limit = align_down(u128::from(end).saturating_add(1), mask);
     IdentityRanges {
         regions,
         idx: 0,
         cursor,
         limit: if start > end { 0 } else { limit },
-        granule: g,
+        mask,
     }
 }
 
@@ -372,8 +379,8 @@ impl Iterator for IdentityRanges<'_> {
         }
         while let Some(r) = self.regions.get(self.idx) {
             self.idx = self.idx.saturating_add(1);
-            let rs = align_down(u128::from(r.start), self.granule);
-            let re = align_up(u128::from(r.end).saturating_add(1), self.granule);
+            let rs = align_down(u128::from(r.start), self.mask);
+            let re = align_up(u128::from(r.end).saturating_add(1), self.mask);
             if re <= self.cursor {
                 continue;
             }

@@ -105,9 +105,9 @@ fn sort_key(r: &ResvRegion) -> (u64, ResvKind, u64) {
 
 /// Adds `region` to the sorted, merged `list` (see the module rules).
 ///
-/// On error the list is unchanged except that same-kind regions merged into
-/// `region` may have been removed; callers treat an error as fatal for the
-/// device (as an allocation failure would be).
+/// Fails only when `region` merges with nothing and the list cannot grow; the
+/// list is then unchanged. (When it merges, at least one entry was removed
+/// first, so the final insert needs no new room in any sane implementation.)
 pub fn add_region<L: RegionList + ?Sized>(
     list: &mut L,
     region: ResvRegion,

@@ -631,3 +631,37 @@ impl Config {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writer_refuses_overflow() {
+        let mut buf = [0u8; 3];
+        let mut w = Writer::new(&mut buf);
+        w.put(&[1, 2]);
+        w.put(&[3, 4]);
+        assert!(!w.ok);
+        assert_eq!(w.pos, 2);
+        assert_eq!(buf, [1, 2, 0]);
+    }
+
+    #[test]
+    fn config_roundtrip() {
+        let c = Config {
+            page_size_mask: Le64::new(0x1000),
+            input_end: Le64::new(u64::MAX),
+            domain_end: Le32::new(7),
+            probe_size: Le32::new(512),
+            bypass: 1,
+            ..Default::default()
+        };
+        let b = c.to_bytes();
+        assert_eq!(read_le32(&b, CFG_PROBE_SIZE), Some(512));
+        assert_eq!(read_u8(&b, CFG_BYPASS), Some(1));
+        assert_eq!(Config::from_bytes(&b), Some(c));
+        assert_eq!(Config::from_bytes(&b[..39]), None);
+        assert_eq!(read_le64(&b, usize::MAX), None);
+    }
+}

@@ -20,7 +20,7 @@ KEY=$(key_of "$RECIPE" "$KSRC_VER" "$ROOT" "${FRAGS[@]}")
 NAME=$ARCH${VARIANT:+-$VARIANT}
 B=$CACHE/build/$NAME-$KEY
 if [ -f "$B/.complete" ]; then echo "$B"; exit 0; fi
-if [ -z "${LAB_LOCKED:-}" ]; then LAB_LOCKED=1 exec flock "$CACHE/.kernel-$NAME.lock" "$0" "$@"; fi
+if [ -z "${LAB_LOCKED_KERNEL:-}" ]; then LAB_LOCKED_KERNEL=1 exec flock "$CACHE/.kernel-$NAME.lock" "$0" "$@"; fi
 mkdir -p "$B" "$CACHE/ccache"
 log "building the $NAME kernel in $B (several minutes; log: $B/build.log)"
 J=${JOBS:-$(nproc)}

@@ -9,7 +9,7 @@ KSRC_SHA256=${KSRC_SHA256:-703e369ddd4cce971452f5a593ee55df3a5c10c83caf0fa0df039
 
 DEST=$CACHE/src/linux-$KSRC_VER
 if [ -f "$DEST/.complete" ]; then echo "$DEST"; exit 0; fi
-if [ -z "${LAB_LOCKED:-}" ]; then LAB_LOCKED=1 exec flock "$CACHE/.ksrc.lock" "$0" "$@"; fi
+if [ -z "${LAB_LOCKED_KSRC:-}" ]; then LAB_LOCKED_KSRC=1 exec flock "$CACHE/.ksrc.lock" "$0" "$@"; fi
 DL=$CACHE/dl
 mkdir -p "$DL"
 deb=$DL/${KSRC_PKG}_${KSRC_VER}_all.deb

@@ -23,7 +23,7 @@ RECIPE=1
 KEY=$(key_of "$RECIPE" "${PKGS[*]}" "${EXTRA_DEBS[*]}")
 ROOT=$CACHE/root-$KEY
 if [ -f "$ROOT/.complete" ]; then echo "$ROOT"; exit 0; fi
-if [ -z "${LAB_LOCKED:-}" ]; then LAB_LOCKED=1 exec flock "$CACHE/.root.lock" "$0" "$@"; fi
+if [ -z "${LAB_LOCKED_ROOT:-}" ]; then LAB_LOCKED_ROOT=1 exec flock "$CACHE/.root.lock" "$0" "$@"; fi
 
 if ! command -v mmdebstrap >/dev/null; then
 	[ "$(id -u)" = 0 ] || die "mmdebstrap missing; install it from your distribution (root needed)"

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# 'make check': host tests, short fuzzing, module builds (both architectures, clippy, rustfmt)
+# and the guest selftests on both architectures. Prints TAP-style detail and ends with one line
+# "N passed, N failed, N skipped". Exits non-zero on any failure.
+#   CHECK_ARCHES (default "x86_64 arm64"), CHECK_DRIVERS (default "rust c"), FUZZ_SECONDS.
+. "$(dirname "$0")/common.sh"
+CHECK_ARCHES=${CHECK_ARCHES:-x86_64 arm64}
+CHECK_DRIVERS=${CHECK_DRIVERS:-rust c}
+FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+cd "$SRC_DIR"
+P=0; F=0; S=0; FAILED=()
+T0=$(date +%s)
+ok() { P=$((P + 1)); echo "ok - $1"; }
+notok() { F=$((F + 1)); FAILED+=("$1"); echo "not ok - $1"; }
+skip() { S=$((S + 1)); echo "ok - $1 # SKIP $2"; }
+step() { # step NAME CMD...: one result for the whole command
+	local name=$1; shift
+	echo "# ==== $name"
+	if "$@"; then ok "$name"; else notok "$name"; fi
+}
+
+# 1. Host tests of the protocol core: every cargo test counts.
+if [ -f uapi/Cargo.toml ]; then
+	echo "# ==== host: cargo test (uapi)"
+	out=$(mktemp)
+	if (cd uapi && cargo test --color never 2>&1) | tee "$out"; then
+		read -r p f i < <(awk '/^test result:/ {p+=$4; f+=$6; i+=$8} END {print p+0, f+0, i+0}' "$out")
+		P=$((P + p)); S=$((S + i))
+		[ "$p" -gt 0 ] || notok "host: cargo test ran no test"
+	else
+		notok "host: cargo test"
+		read -r p f i < <(awk '/^test result:/ {p+=$4; f+=$6; i+=$8} END {print p+0, f+0, i+0}' "$out")
+		P=$((P + p)); F=$((F + f)); S=$((S + i))
+	fi
+	rm -f "$out"
+	if [ -x uapi/fuzz.sh ] && [ "$FUZZ_SECONDS" -gt 0 ]; then
+		step "host: fuzz every target for ${FUZZ_SECONDS}s" uapi/fuzz.sh "$FUZZ_SECONDS"
+	fi
+fi
+
+# 2. Module builds: both architectures, clippy with warnings as errors; rustfmt.
+if [ -f virtio_iommu.rs ] && grep -q 'module' virtio_iommu.rs && [ -z "${CHECK_NO_RUST:-}" ]; then
+	for a in $CHECK_ARCHES; do
+		step "build: virtio_iommu_rs.ko for $a (CLIPPY=1, -Dwarnings)" \
+			make -s --no-print-directory ARCH="$a" clippy
+	done
+	step "rustfmtcheck" make -s --no-print-directory rustfmtcheck
+fi
+
+# 3. Guest selftests.
+for a in $CHECK_ARCHES; do
+	for d in $CHECK_DRIVERS; do
+		res=$(mktemp)
+		echo "# ==== guest: $a DRIVER=$d"
+		if ARCH=$a DRIVER=$d MODE=test RESULT=$res "$LAB_DIR/vm.sh"; then :; fi
+		if [ -s "$res" ]; then
+			read -r p f s <"$res"
+			P=$((P + p)); F=$((F + f)); S=$((S + s))
+			[ "$f" = 0 ] || FAILED+=("guest $a/$d: $f failed")
+		else
+			notok "guest: $a DRIVER=$d produced no result"
+		fi
+		rm -f "$res"
+	done
+done
+
+echo "# make check took $(($(date +%s) - T0)) s"
+for x in "${FAILED[@]}"; do echo "# failed: $x"; done
+echo "$P passed, $F failed, $S skipped"
+[ "$F" = 0 ]

@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Reads a test guest's console log, prints the report and the TAP of every selftest, and
+counts the results. Usage: tap.py LOG MODE NAME [RESULT_FILE]. Exit status 1 on any failure."""
+import re
+import sys
+
+log_path, mode, name = sys.argv[1:4]
+result_file = sys.argv[4] if len(sys.argv) > 4 else ""
+text = open(log_path, errors="replace").read().replace("\r", "")
+lines = text.splitlines()
+passed = failed = skipped = 0
+problems = []
+
+def section(begin, end):
+    out, inside = [], False
+    for ln in lines:
+        if ln.startswith(begin):
+            inside = True
+            continue
+        if ln.startswith(end):
+            break
+        if inside:
+            out.append(ln)
+    return out
+
+def fail(msg):
+    global failed
+    failed += 1
+    problems.append(msg)
+    print(f"not ok - {name}: {msg}")
+
+if "VIOMMU-BOOT ok" not in text:
+    print("\n".join(lines[-40:]))
+    fail("guest did not reach /init")
+m = re.search(r"^VIOMMU-INSMOD (\S+) (\S+)", text, re.M)
+if m and m.group(1) != "ok":
+    fail(f"insmod {m.group(2)} failed")
+for ln in lines:
+    if ln.startswith("VIOMMU-WAIT missing"):
+        fail(f"endpoint {ln.split()[-1]} never appeared (deferred probe?)")
+
+if mode == "run":
+    print(f"==== {name}: guest report ====")
+    print("\n".join(section("VIOMMU-REPORT-BEGIN", "VIOMMU-REPORT-END")))
+
+# Each selftest program: from VIOMMU-TEST-BEGIN to VIOMMU-TEST-END rc=N.
+cur, out = None, []
+tap_re = re.compile(r"^(not ok|ok) \d+ (.*)$")
+for ln in lines:
+    if ln.startswith("VIOMMU-TEST-BEGIN "):
+        cur, out = ln.split(None, 1)[1], []
+        print(f"# ---- {name}: {cur}")
+        continue
+    if cur is None:
+        continue
+    if ln.startswith("VIOMMU-TEST-END "):
+        rc = int(ln.rsplit("rc=", 1)[1]) if "rc=" in ln else -1
+        verdicts = [tap_re.match(x) for x in out]
+        verdicts = [v for v in verdicts if v]
+        for v in verdicts:
+            if v.group(1) == "ok":
+                if re.search(r"#\s*SKIP", v.group(2), re.I):
+                    skipped += 1
+                else:
+                    passed += 1
+            else:
+                failed += 1
+                problems.append(f"{cur}: {v.group(2)}")
+        if rc != 0 and not any(v.group(1) == "not ok" for v in verdicts):
+            fail(f"{cur} exited with status {rc} without a failing test line")
+        if not verdicts:
+            fail(f"{cur} printed no TAP result")
+        cur = None
+        continue
+    out.append(ln)
+    print(ln)
+if cur is not None:
+    print("\n".join(lines[-30:]))
+    fail(f"{cur} did not finish (guest crashed or timed out)")
+elif mode != "shell" and "VIOMMU-DONE" not in text and "VIOMMU-BOOT ok" in text:
+    print("\n".join(lines[-30:]))
+    fail("guest did not finish its run")
+
+# A kernel warning, oops or BUG anywhere in the run is a failure of the run.
+splat = re.compile(r"(------------\[ cut here \]------------|^\[[ \d.]+\] (BUG|Oops|WARNING):|"
+                   r"Kernel panic|general protection fault|Call Trace:)", re.M)
+dmesg = section("VIOMMU-DMESG-BEGIN", "VIOMMU-DMESG-END")
+if dmesg:
+    print(f"# ---- {name}: kernel log (iommu/dma lines)")
+    for ln in dmesg:
+        print("# " + ln)
+hits = [ln for ln in lines if splat.search(ln)]
+if hits:
+    for ln in lines[max(0, lines.index(hits[0]) - 5):lines.index(hits[0]) + 40]:
+        print("# " + ln)
+    fail("kernel log has a warning/BUG/oops: " + hits[0].strip())
+m = re.search(r"^VIOMMU-KMEMLEAK (\d+)", text, re.M)
+if m:
+    print(f"# kmemleak: {m.group(1)} unreferenced objects")
+
+print(f"# {name}: {passed} passed, {failed} failed, {skipped} skipped")
+for p in problems:
+    print(f"#   failed: {p}")
+if result_file:
+    with open(result_file, "w") as f:
+        f.write(f"{passed} {failed} {skipped}\n")
+sys.exit(1 if failed else 0)

@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Builds what is missing, boots a test guest with a virtio-iommu-pci device and its endpoints,
+# and runs the report (MODE=run), the selftests (MODE=test) or a shell (MODE=shell).
+#
+# Environment: ARCH (x86_64|arm64), DRIVER (rust|c|none), MODE, QEMU_IOMMU_OPTS (extra
+# virtio-iommu-pci properties, e.g. granule=64k), MODPARAMS (driver module parameters),
+# ACCEL (auto|tcg|kvm), CMDLINE (extra kernel command line), BOOT_TIMEOUT (s), KDIR (your own
+# built, Rust-enabled kernel tree: skips the toolchain root and the cached kernels),
+# RUST_MODULE_DIR (source of the Rust module, default: this checkout), SMP, MEM, VARIANT.
+# With MODE=test it writes "pass fail skip" to $RESULT (if set) and exits non-zero on failure.
+. "$(dirname "$0")/common.sh"
+ARCH=${ARCH:-x86_64}; DRIVER=${DRIVER:-rust}; MODE=${MODE:-test}; VARIANT=${VARIANT:-}
+BOOT_TIMEOUT=${BOOT_TIMEOUT:-900}
+RUST_MODULE_DIR=${RUST_MODULE_DIR:-$SRC_DIR}
+NAME=$ARCH${VARIANT:+-$VARIANT}
+W=$CACHE/work/$NAME-$DRIVER${RUN_TAG:+-$RUN_TAG}
+mkdir -p "$W"
+
+case $ARCH in
+x86_64)
+	KARCH=x86; IMAGE=arch/x86/boot/bzImage; CROSS_CC=gcc
+	BUSYBOX=/usr/bin/busybox
+	QEMU=(qemu-system-x86_64 -M q35 -cpu max -vga none -nic none)
+	CONSOLE=ttyS0
+	EXPECT_MSI="0x00000000fee00000 0x00000000feefffff msi" ;;
+arm64)
+	KARCH=arm64; IMAGE=arch/arm64/boot/Image; CROSS_CC=aarch64-linux-gnu-gcc
+	BUSYBOX=/opt/arm64/usr/bin/busybox
+	QEMU=(qemu-system-aarch64 -M virt,gic-version=3 -cpu max,pauth-impdef=on)
+	CONSOLE=ttyAMA0
+	EXPECT_MSI="0x0000000008090000 0x000000000809ffff msi" ;;
+*) die "unknown ARCH $ARCH (x86_64 or arm64)" ;;
+esac
+
+# --- kernel and tools ------------------------------------------------------------------------
+if [ -n "${KDIR:-}" ]; then
+	RUN=()
+	B=$KDIR; KSRC=${KSRC:-$KDIR}
+	BUSYBOX=${BUSYBOX_BIN:-$(command -v busybox)}
+	[ -d "$B/usr/include" ] || make -C "$B" ARCH="$KARCH" headers_install INSTALL_HDR_PATH="$B/usr" >&2
+else
+	RUN=("$LAB_DIR/inroot.sh")
+	KSRC=$("$LAB_DIR/ksrc.sh")
+	B=$("$LAB_DIR/kernel.sh" "$ARCH" $VARIANT)
+	ROOT=$("$LAB_DIR/root.sh")
+	BUSYBOX=$ROOT$BUSYBOX
+fi
+MAKEFLAGS_K=(ARCH="$KARCH")
+grep -q '^CONFIG_CC_IS_CLANG=y' "$B/.config" && MAKEFLAGS_K+=(LLVM=1)
+
+# --- modules ---------------------------------------------------------------------------------
+MODS=()
+CKO=$B/drivers/iommu/virtio-iommu.ko
+[ -f "$CKO" ] && MODS+=("$CKO:virtio_iommu.ko")
+if [ "$DRIVER" = rust ]; then
+	# Build in a copy, so x86_64 and arm64 objects never share a directory.
+	M=$W/module
+	mkdir -p "$M"
+	rsync -a --delete --exclude=.git --exclude=/selftests --exclude=/uapi/target \
+		--exclude=/uapi/fuzz --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
+		--exclude=/Documentation "$RUST_MODULE_DIR/" "$M/src/"
+	log "building the Rust module for $NAME"
+	"${RUN[@]}" make -s -C "$B" M="$M/src" "${MAKEFLAGS_K[@]}" modules >&2 ||
+		die "Rust module build failed"
+	MODS+=("$M/src/virtio_iommu_rs.ko:virtio_iommu_rs.ko")
+fi
+[ "$DRIVER" != c ] || [ -f "$CKO" ] || die "no C baseline module at $CKO"
+
+# --- selftests -------------------------------------------------------------------------------
+ST=$W/selftests
+mkdir -p "$ST"
+TESTS=()
+if [ -f "$SRC_DIR/selftests/Makefile" ]; then
+	"${RUN[@]}" make -s -C "$SRC_DIR/selftests" OUTPUT="$ST" CC="$CROSS_CC" \
+		KSFT_DIR="$KSRC/tools/testing/selftests" KHDR_INCLUDES="-isystem $B/usr/include" >&2 ||
+		die "selftest build failed"
+	mapfile -t TESTS < <(make -s --no-print-directory -C "$SRC_DIR/selftests" list)
+fi
+
+# --- disks with known content ----------------------------------------------------------------
+HASH_BYTES=$((16 << 20))
+head -c "$HASH_BYTES" /dev/urandom >"$W/disk0.img"
+truncate -s $((32 << 20)) "$W/disk0.img"
+cp "$W/disk0.img" "$W/disk1.img"
+DISK_SHA=$(head -c "$HASH_BYTES" "$W/disk0.img" | sha256sum | cut -d' ' -f1)
+
+# --- initramfs -------------------------------------------------------------------------------
+I=$W/initramfs
+rm -rf "$I"; mkdir -p "$I"/{bin,sbin,etc,proc,sys,dev,tmp,lib/modules,selftests}
+cp "$BUSYBOX" "$I/bin/busybox"
+for a in sh ash mount umount insmod rmmod lsmod modprobe poweroff reboot cat echo ls sleep dmesg \
+	grep egrep sed awk sha256sum dd mkdir rmdir ln find readlink basename dirname uname head \
+	tail sync timeout setsid cttyhack env printf tr cut wc true false test [ seq xargs hexdump \
+	od chmod rm cp mv kill ps date stty tee mknod sort uniq diff expr which vi less more; do
+	ln -s busybox "$I/bin/$a"
+done
+cp "$LAB_DIR/init.sh" "$I/init"; cp "$LAB_DIR/report.sh" "$I/report.sh"; chmod +x "$I/init"
+for m in "${MODS[@]}"; do cp "${m%%:*}" "$I/lib/modules/${m##*:}"; done
+for t in "${TESTS[@]}"; do cp "$ST/$t" "$I/selftests/$t"; done
+printf '%s\n' "${TESTS[@]}" >"$I/selftests/list"
+cat >"$I/etc/viommu.env" <<ENV
+VIOMMU_MODE='$MODE'
+VIOMMU_DRIVER='$DRIVER'
+VIOMMU_ARCH='$ARCH'
+VIOMMU_MODPARAMS='${MODPARAMS:-}'
+VIOMMU_EXPECT_MSI='$EXPECT_MSI'
+VIOMMU_DISK_SHA256='$DISK_SHA'
+VIOMMU_DISK_HASH_BYTES='$HASH_BYTES'
+VIOMMU_DISKS='vda nvme0n1'
+ENV
+(cd "$I" && find . | cpio -o -H newc --quiet | gzip -1) >"$W/initramfs.cpio.gz"
+
+# --- QEMU ------------------------------------------------------------------------------------
+QEMU+=(-m "${MEM:-2G}" -smp "${SMP:-2}" -no-reboot -display none
+	-kernel "$B/$IMAGE" -initrd "$W/initramfs.cpio.gz"
+	-append "console=$CONSOLE panic=-1 ${CMDLINE:-}"
+	-device "virtio-iommu-pci${QEMU_IOMMU_OPTS:+,$QEMU_IOMMU_OPTS}"
+	-drive "file=$W/disk0.img,if=none,id=disk0,format=raw"
+	-device virtio-blk-pci,drive=disk0,iommu_platform=on,disable-legacy=on
+	-drive "file=$W/disk1.img,if=none,id=disk1,format=raw"
+	-device nvme,drive=disk1,serial=viommu1
+	-device edu
+	-device pcie-root-port,id=rp1,chassis=1,slot=1 -device igb,bus=rp1)
+
+accel() {
+	case ${ACCEL:-auto} in
+	tcg | kvm) echo "$ACCEL"; return ;;
+	esac
+	if [ "$ARCH" != "$(uname -m)" ] || [ ! -w /dev/kvm ]; then echo tcg; return; fi
+	# /dev/kvm may exist and still not boot a guest (nested KVM): probe once per host kernel.
+	local f=$CACHE/accel-$(uname -r)
+	if [ ! -f "$f" ]; then
+		sed -i "s/^VIOMMU_MODE=.*/VIOMMU_MODE='probe'/" "$I/etc/viommu.env"
+		(cd "$I" && find . | cpio -o -H newc --quiet | gzip -1) >"$W/probe.cpio.gz"
+		if timeout 60 "${RUN[@]}" "${QEMU[@]/$W\/initramfs.cpio.gz/$W/probe.cpio.gz}" \
+			-accel kvm -serial stdio </dev/null 2>/dev/null | grep -q VIOMMU-BOOT; then
+			echo kvm >"$f"
+		else
+			echo tcg >"$f"
+		fi
+		log "KVM probe: $(cat "$f")"
+	fi
+	cat "$f"
+}
+A=$(accel)
+[ "$A" = tcg ] && QEMU+=(-accel tcg,thread=multi) || QEMU+=(-accel kvm)
+LOG=$W/console.log
+log "booting $NAME with DRIVER=$DRIVER (${A}; console log: $LOG)"
+if [ "$MODE" = shell ]; then
+	exec "${RUN[@]}" "${QEMU[@]}" -serial mon:stdio
+fi
+set +e
+timeout --foreground "$BOOT_TIMEOUT" "${RUN[@]}" "${QEMU[@]}" -serial stdio -monitor none \
+	</dev/null >"$LOG" 2>&1
+qrc=$?
+set -e
+[ $qrc = 124 ] && log "guest timed out after ${BOOT_TIMEOUT}s"
+
+# --- results ---------------------------------------------------------------------------------
+exec python3 "$LAB_DIR/tap.py" "$LOG" "$MODE" "$NAME/$DRIVER" "${RESULT:-}"

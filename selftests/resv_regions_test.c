@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Reserved regions of the IOMMU groups under a virtio-iommu: well-formed, sorted, and the MSI
+ * doorbell that QEMU's PROBE reports (VIOMMU_EXPECT_MSI) is in every group.
+ */
+#include "kselftest_harness.h"
+#include "viommu_util.h"
+
+#define MAX_REGIONS	64
+
+struct region {
+	unsigned long long start, end;
+	char type[32];
+	char line[128];
+	bool well_formed;
+};
+
+static const char *const region_types[] = { "direct", "direct-relaxable", "reserved", "msi" };
+
+/*
+ * Parses one line "0x%016llx 0x%016llx type" strictly: it must read back identically when
+ * printed again in the kernel's format.
+ */
+static bool parse_region(const char *line, struct region *r)
+{
+	char again[160];
+	size_t i;
+	int used = 0;
+
+	memset(r, 0, sizeof(*r));
+	xsnprintf(r->line, sizeof(r->line), "%s", line);
+	if (sscanf(line, "0x%llx 0x%llx %31s%n", &r->start, &r->end, r->type, &used) != 3)
+		return false;
+	if ((size_t)used != strlen(line))
+		return false;
+	xsnprintf(again, sizeof(again), "0x%016llx 0x%016llx %s", r->start, r->end, r->type);
+	if (strcmp(again, line))
+		return false;
+	for (i = 0; i < sizeof(region_types) / sizeof(region_types[0]); i++)
+		if (!strcmp(r->type, region_types[i]))
+			break;
+	if (i == sizeof(region_types) / sizeof(region_types[0]))
+		return false;
+	r->well_formed = r->start <= r->end;
+	return r->well_formed;
+}
+
+/* Reads a group's reserved_regions file. Returns the number of lines or -errno. */
+static int read_regions(const char *group, struct region *regions, int max, char *text, size_t size)
+{
+	char path[PATH_MAX], *line, *save = NULL, *copy;
+	int n = 0, ret;
+
+	xsnprintf(path, sizeof(path), "%s/%s/reserved_regions", IOMMU_GROUPS_DIR, group);
+	ret = read_text(path, text, size);
+	if (ret < 0)
+		return ret;
+	copy = strdup(text);
+	if (!copy)
+		return -ENOMEM;
+	for (line = strtok_r(copy, "\n", &save); line && n < max; line = strtok_r(NULL, "\n", &save))
+		parse_region(line, &regions[n++]);
+	free(copy);
+	return n;
+}
+
+/* Lists the groups; fails the test when there are none. */
+#define GET_GROUPS(groups, n) do {						\
+	n = list_dir(IOMMU_GROUPS_DIR, &groups);				\
+	ASSERT_LT(0, n) TH_LOG("no IOMMU groups in %s", IOMMU_GROUPS_DIR);	\
+} while (0)
+
+TEST(show_reserved_regions)
+{
+	static struct region regions[MAX_REGIONS];
+	static char text[8192];
+	char **groups, **members, dir[PATH_MAX], who[512];
+	int g, m, n, nm;
+
+	GET_GROUPS(groups, n);
+	for (g = 0; g < n; g++) {
+		char *line, *save = NULL;
+
+		who[0] = '\0';
+		xsnprintf(dir, sizeof(dir), "%s/%s/devices", IOMMU_GROUPS_DIR, groups[g]);
+		nm = list_dir(dir, &members);
+		for (m = 0; m < nm; m++) {
+			size_t len = strlen(who);
+
+			xsnprintf(who + len, sizeof(who) - len, "%s%s", m ? " " : "", members[m]);
+		}
+		if (nm > 0)
+			free_names(members, nm);
+		EXPECT_LE(0, read_regions(groups[g], regions, MAX_REGIONS, text, sizeof(text)))
+			TH_LOG("cannot read group %s's reserved_regions", groups[g]);
+		ksft_print_msg("group %s (%s) reserved_regions:\n", groups[g], who);
+		for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+			ksft_print_msg("  %s\n", line);
+	}
+	free_names(groups, n);
+}
+
+TEST(lines_well_formed)
+{
+	static struct region regions[MAX_REGIONS];
+	static char text[8192];
+	char **groups;
+	int g, i, n, nr;
+
+	GET_GROUPS(groups, n);
+	for (g = 0; g < n; g++) {
+		nr = read_regions(groups[g], regions, MAX_REGIONS, text, sizeof(text));
+		ASSERT_LE(0, nr) TH_LOG("cannot read group %s's reserved_regions", groups[g]);
+		for (i = 0; i < nr; i++) {
+			EXPECT_TRUE(regions[i].well_formed)
+				TH_LOG("group %s: malformed line '%s' (want '0x%%016llx 0x%%016llx type', start <= end)",
+				       groups[g], regions[i].line);
+		}
+	}
+	free_names(groups, n);
+}
+
+TEST(lines_sorted_and_merged)
+{
+	static struct region regions[MAX_REGIONS];
+	static char text[8192];
+	char **groups;
+	int g, i, j, n, nr;
+
+	GET_GROUPS(groups, n);
+	for (g = 0; g < n; g++) {
+		nr = read_regions(groups[g], regions, MAX_REGIONS, text, sizeof(text));
+		ASSERT_LE(0, nr);
+		for (i = 1; i < nr; i++) {
+			EXPECT_LE(regions[i - 1].start, regions[i].start)
+				TH_LOG("group %s: '%s' comes after '%s'", groups[g], regions[i].line,
+				       regions[i - 1].line);
+		}
+		/* The core merges overlapping or adjacent regions of one type. */
+		for (i = 0; i < nr; i++) {
+			for (j = i + 1; j < nr; j++) {
+				if (strcmp(regions[i].type, regions[j].type))
+					continue;
+				EXPECT_TRUE(regions[j].start > regions[i].end + 1 ||
+					    regions[i].start > regions[j].end + 1)
+					TH_LOG("group %s: '%s' and '%s' overlap or touch", groups[g],
+					       regions[i].line, regions[j].line);
+			}
+		}
+	}
+	free_names(groups, n);
+}
+
+TEST(expected_msi_region)
+{
+	static struct region regions[MAX_REGIONS];
+	static char text[8192];
+	const char *want = getenv("VIOMMU_EXPECT_MSI");
+	struct region w;
+	char **groups;
+	int g, i, n, nr;
+
+	if (!want || !*want)
+		SKIP(return, "VIOMMU_EXPECT_MSI is not set");
+	ASSERT_TRUE(parse_region(want, &w)) TH_LOG("VIOMMU_EXPECT_MSI='%s' is malformed", want);
+	GET_GROUPS(groups, n);
+	for (g = 0; g < n; g++) {
+		bool found = false;
+
+		nr = read_regions(groups[g], regions, MAX_REGIONS, text, sizeof(text));
+		ASSERT_LE(0, nr);
+		for (i = 0; i < nr; i++)
+			found |= !strcmp(regions[i].line, want);
+		TH_LOG("group %s: '%s' %s", groups[g], want, found ? "present" : "MISSING");
+		EXPECT_TRUE(found) TH_LOG("group %s lacks '%s'", groups[g], want);
+	}
+	free_names(groups, n);
+}
+
+TEST(single_msi_region)
+{
+	static struct region regions[MAX_REGIONS];
+	static char text[8192];
+	const char *want = getenv("VIOMMU_EXPECT_MSI");
+	char **groups;
+	int g, i, n, nr, msi;
+
+	if (!want || !*want)
+		SKIP(return, "VIOMMU_EXPECT_MSI is not set");
+	GET_GROUPS(groups, n);
+	for (g = 0; g < n; g++) {
+		nr = read_regions(groups[g], regions, MAX_REGIONS, text, sizeof(text));
+		ASSERT_LE(0, nr);
+		msi = 0;
+		for (i = 0; i < nr; i++)
+			msi += !strcmp(regions[i].type, "msi");
+		/* The device reports its doorbell, so no software MSI window may be added. */
+		EXPECT_EQ(1, msi) TH_LOG("group %s has %d msi regions", groups[g], msi);
+	}
+	free_names(groups, n);
+}
+
+TEST_HARNESS_MAIN
