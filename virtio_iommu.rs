@@ -9,4 +9,26 @@ pub mod uapi;
 mod sys;
 mod driver;
 
-// MODULE-DECL: the module!/driver registration goes here.
+use sys::virtio::DeviceId;
+
+kernel::module_device_table!(
+    "virtio",
+    DeviceId,
+    VIRTIO_ID_TABLE,
+    @none,
+    [DeviceId::new(uapi::wire::VIRTIO_ID_IOMMU)]
+);
+
+module_virtio_driver! {
+    type: driver::Viommu,
+    name: "virtio_iommu_rs",
+    authors: ["virtio-iommu-rs developers"],
+    description: "Virtio IOMMU driver (Rust)",
+    license: "GPL",
+    params: {
+        probe_endpoint: i64 {
+            default: -1,
+            description: "Bring-up check: endpoint ID to PROBE at bind (-1: none)",
+        },
+    },
+}

@@ -6,3 +6,188 @@ mod domain;
 mod endpoint;
 mod event;
 mod requestq;
+
+use crate::{
+    sys::virtio::{self, VqHandle},
+    uapi::{
+        config::{self, ConfigError, DeviceConfig},
+        fault::Fault,
+        probe, request,
+        wire::{self, CFG_SIZE},
+    },
+};
+use core::pin::Pin;
+use kernel::{device::Core, page::PAGE_SIZE, prelude::*, sync::aref::ARef};
+
+pub(crate) use event::EventQueue;
+pub(crate) use requestq::{RequestQueue, Request};
+
+/// Index of the request queue.
+const REQUESTQ: u32 = 0;
+/// Index of the event queue.
+const EVENTQ: u32 = 1;
+
+/// Feature bits read back from the device to validate the configuration.
+const FEATURE_BITS: [u32; 8] = [
+    wire::F_INPUT_RANGE,
+    wire::F_DOMAIN_RANGE,
+    wire::F_MAP_UNMAP,
+    wire::F_BYPASS,
+    wire::F_PROBE,
+    wire::F_MMIO,
+    wire::F_BYPASS_CONFIG,
+    wire::F_VERSION_1,
+];
+
+/// State of one virtio-iommu device, pinned and published before the device is live.
+#[pin_data]
+pub(crate) struct Viommu {
+    /// The virtio device.
+    pub(crate) vdev: ARef<virtio::Device>,
+    /// Validated device parameters.
+    pub(crate) config: DeviceConfig,
+    /// The request queue.
+    #[pin]
+    pub(crate) requestq: RequestQueue,
+    /// The event queue.
+    #[pin]
+    eventq: EventQueue,
+}
+
+impl Viommu {
+    /// Negotiated features as a bit mask (bits of [`FEATURE_BITS`] only).
+    fn features(vdev: &virtio::Device) -> u64 {
+        FEATURE_BITS
+            .iter()
+            .filter(|&&b| vdev.has_feature(b))
+            .fold(0, |m, &b| m | wire::feature(b))
+    }
+
+    /// Reads and validates the configuration space.
+    fn read_config(vdev: &virtio::Device) -> Result<DeviceConfig> {
+        let mut raw = [0u8; CFG_SIZE];
+        vdev.read_config(0, &mut raw);
+        let features = Self::features(vdev);
+        config::validate_bytes(&raw, features, PAGE_SIZE as u64).map_err(|e| {
+            match e {
+                ConfigError::NoVersion1 | ConfigError::NoMapUnmap => dev_err!(
+                    vdev.as_ref(),
+                    "device lacks VERSION_1 or MAP_UNMAP (features {:#x}): not supported\n",
+                    features
+                ),
+                ConfigError::GranuleTooLarge { granule, page_size } => dev_err!(
+                    vdev.as_ref(),
+                    "granule {:#x} larger than system page size {:#x}\n",
+                    granule,
+                    page_size
+                ),
+                e => dev_err!(vdev.as_ref(), "invalid device configuration: {:?}\n", e),
+            }
+            Error::from_errno(-e.errno())
+        })
+    }
+
+    /// Handles a fault reported by the device (hard IRQ context).
+    fn report_fault(&self, fault: &Fault) {
+        event::log_fault(&self.vdev, fault);
+        endpoint::report_fault(self, fault);
+    }
+
+    /// Sends a PROBE for `endpoint` and logs its reserved regions (bring-up check).
+    fn probe_endpoint(&self, endpoint: u32) -> Result {
+        let req = self
+            .requestq
+            .request(request::Request::Probe { endpoint }, GFP_KERNEL)?;
+        let reply = self.requestq.send(req)?;
+        for r in probe::parse_properties(reply.probe_properties()) {
+            match r {
+                Ok(r) => dev_info!(
+                    self.vdev.as_ref(),
+                    "EP {}: resv [{:#x}, {:#x}] {:?}\n",
+                    endpoint,
+                    r.start,
+                    r.end,
+                    r.kind
+                ),
+                Err(e) => dev_warn!(self.vdev.as_ref(), "EP {}: bad property {:?}\n", endpoint, e),
+            }
+        }
+        Ok(())
+    }
+}
+
+impl virtio::Driver for Viommu {
+    type Data = Self;
+    const ID_TABLE: &'static dyn kernel::device_id::IdTable<virtio::DeviceId, ()> =
+        &crate::VIRTIO_ID_TABLE;
+    const FEATURES: &'static [u32] = &[
+        wire::F_INPUT_RANGE,
+        wire::F_DOMAIN_RANGE,
+        wire::F_MAP_UNMAP,
+        wire::F_PROBE,
+        wire::F_MMIO,
+        wire::F_BYPASS_CONFIG,
+    ];
+    const VQ_NAMES: &'static [&'static CStr] = &[c"request", c"event"];
+
+    fn probe<'a>(
+        vdev: &'a virtio::Device<Core<'_>>,
+        vqs: KVec<VqHandle>,
+    ) -> impl PinInit<Self, Error> + 'a {
+        pin_init::pin_init_scope(move || {
+            let config = Self::read_config(vdev)?;
+            let mut vqs = vqs.into_iter();
+            let (Some(rq), Some(eq)) = (vqs.next(), vqs.next()) else {
+                return Err(EINVAL);
+            };
+            let vdev: ARef<virtio::Device> = vdev.into();
+            Ok(try_pin_init!(Self {
+                requestq <- RequestQueue::new(vdev.clone(), rq, config.probe_size),
+                eventq <- EventQueue::new(vdev.clone(), eq),
+                vdev,
+                config,
+            }))
+        })
+    }
+
+    fn start(vdev: &virtio::Device<Core<'_>>, this: Pin<&Self>) -> Result {
+        let c = &this.config;
+        dev_info!(
+            vdev.as_ref(),
+            "features {:#x} page_size_mask {:#x} input [{:#x}, {:#x}] domains [{}, {}] identity {:?} probe_size {}\n",
+            Self::features(vdev),
+            c.pgsize_bitmap,
+            c.input_start,
+            c.input_end,
+            c.first_domain,
+            c.last_domain,
+            c.identity_domain,
+            c.probe_size
+        );
+        let ep = crate::module_parameters::probe_endpoint.value();
+        if c.probe_size > 0 {
+            if let Ok(ep) = u32::try_from(ep) {
+                if let Err(e) = this.probe_endpoint(ep) {
+                    dev_warn!(vdev.as_ref(), "PROBE of EP {} failed: {:?}\n", ep, e);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn vq_callback(this: Pin<&Self>, index: u32) {
+        match index {
+            REQUESTQ => this.requestq.complete(),
+            EVENTQ => this.eventq.process(|f| this.report_fault(f)),
+            _ => {}
+        }
+    }
+
+    fn remove(vdev: &virtio::Device<Core<'_>>, _this: Pin<&Self>) {
+        dev_info!(vdev.as_ref(), "removing\n");
+    }
+
+    fn config_changed(vdev: &virtio::Device, _this: Pin<&Self>) {
+        dev_warn!(vdev.as_ref(), "config changed (ignored)\n");
+    }
+}
