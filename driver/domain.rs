@@ -57,9 +57,7 @@ impl MappingStore for Store<'_> {
     }
 
     fn ceil(&self, iova: u64) -> Option<Mapping> {
-        self.tree
-            .cursor_lower_bound(&iova)
-            .map(|c| *c.current().1)
+        self.tree.cursor_lower_bound(&iova).map(|c| *c.current().1)
     }
 }
 
@@ -73,7 +71,10 @@ struct DomainState {
 }
 
 impl DomainState {
-    fn mappings(&mut self, spare: Option<RBTreeNodeReservation<u64, Mapping>>) -> Mappings<Store<'_>> {
+    fn mappings(
+        &mut self,
+        spare: Option<RBTreeNodeReservation<u64, Mapping>>,
+    ) -> Mappings<Store<'_>> {
         Mappings::new(Store {
             tree: &mut self.tree,
             spare,
@@ -100,7 +101,7 @@ fn map_flags(viommu: &Viommu, prot: Prot) -> Result<u32> {
         flags |= wire::MAP_F_WRITE;
     }
     if prot.mmio() {
-        if !viommu.cfg.mmio {
+        if !viommu.config.mmio {
             return Err(EINVAL);
         }
         flags |= wire::MAP_F_MMIO;
@@ -111,7 +112,7 @@ fn map_flags(viommu: &Viommu, prot: Prot) -> Result<u32> {
 impl VDomain {
     /// Allocates an empty paging domain on `viommu`.
     pub(crate) fn alloc(viommu: &Arc<Viommu>, dev: &Device) -> Result<Arc<Domain<Self>>> {
-        let cfg = &viommu.cfg;
+        let cfg = &viommu.config;
         let page_size = kernel::page::PAGE_SIZE as u64;
         if cfg.granule > page_size {
             dev_err!(
@@ -152,7 +153,7 @@ impl VDomain {
         regions: &[ResvRegion],
     ) -> Result<Arc<Domain<Self>>> {
         let dom = Self::alloc(viommu, dev)?;
-        let cfg = &viommu.cfg;
+        let cfg = &viommu.config;
         let flags = wire::MAP_F_READ | wire::MAP_F_WRITE;
         for (start, end) in identity_ranges(cfg.input_start, cfg.input_end, regions, cfg.granule) {
             let spare = RBTreeNodeReservation::new(GFP_KERNEL)?;
@@ -187,7 +188,8 @@ impl VDomain {
             if first {
                 for m in st.mappings(None).iter() {
                     // Under the lock, so: atomic allocation.
-                    self.viommu.queue(&Request::map_from(self.id, &m), Gfp::Atomic)?;
+                    self.viommu
+                        .queue(&Request::map_from(self.id, &m), Gfp::Atomic)?;
                     n = n.saturating_add(1);
                 }
             }
@@ -233,6 +235,7 @@ impl PinnedDrop for VDomain {
     }
 }
 
+#[vtable]
 impl DomainOps for VDomain {
     type Endpoint = Endpoint;
 

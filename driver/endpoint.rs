@@ -4,14 +4,12 @@
 //! endpoints (PROBE for every endpoint ID), attach/detach bookkeeping, identity and blocked
 //! domains, reserved regions, fault reporting, and registration.
 //!
-//! What this needs from [`Viommu`] (driver/mod.rs): `cfg: DeviceConfig`, `iommu: IommuState`
-//! (pinned), `dev()`, and the request queue: `send` (sleeping, ATTACH/DETACH), `probe` (PROBE,
-//! returns the properties area), `queue` (MAP/UNMAP, atomic-safe), `sync` (kick + wait, folds
-//! every batched status).
+//! What this needs from [`Viommu`] (driver/mod.rs): `config`, `iommu: IommuState` (pinned),
+//! `vdev`, and the request queue (`requestq`), wrapped below.
 
 use super::{domain::VDomain, Viommu};
 use crate::sys::iommu::{
-    self, Cap, Domain, FaultAccess, Ida, Identity, IommuOps, Registration, ResvList, ResvType,
+    self, Cap, Domain, FaultAccess, Gfp, Ida, Identity, IommuOps, Registration, ResvList, ResvType,
 };
 use crate::uapi::{
     config::DeviceConfig,
@@ -102,11 +100,13 @@ enum Attached {
 }
 
 /// An endpoint device: the private data the core keeps for it (`dev_iommu_priv`).
+#[pin_data]
 pub(crate) struct Endpoint {
     viommu: Arc<Viommu>,
     dev: ARef<Device>,
     ids: KVec<u32>,
     regions: Regions,
+    #[pin]
     attached: SpinLockIrq<Attached>,
 }
 
@@ -119,7 +119,7 @@ impl Endpoint {
         undo: impl Fn(u32) -> Option<Request>,
     ) -> Result {
         for (i, &id) in self.ids.iter().enumerate() {
-            if let Err(e) = self.viommu.send(&make(id)) {
+            if let Err(e) = self.viommu.send(&make(id)).map(drop) {
                 dev_err!(self.dev, "request for endpoint {} failed: {:?}\n", id, e);
                 for &done in self.ids.iter().take(i) {
                     if let Some(req) = undo(done) {
@@ -134,7 +134,7 @@ impl Endpoint {
 
     /// The request that puts endpoint `id` back into the current attachment.
     fn current_request(&self, id: u32) -> Option<Request> {
-        let cfg = &self.viommu.cfg;
+        let cfg = &self.viommu.config;
         match &*self.attached.lock() {
             Attached::None => None,
             Attached::Identity => cfg.identity_domain.map(|d| Request::Attach {
@@ -142,15 +142,11 @@ impl Endpoint {
                 endpoint: id,
                 bypass: true,
             }),
-            Attached::Blocked => self
-                .viommu
-                .iommu
-                .blocked_id(cfg)
-                .map(|d| Request::Attach {
-                    domain: d,
-                    endpoint: id,
-                    bypass: false,
-                }),
+            Attached::Blocked => self.viommu.iommu.blocked_id(cfg).map(|d| Request::Attach {
+                domain: d,
+                endpoint: id,
+                bypass: false,
+            }),
             Attached::Paging(d) => Some(Request::Attach {
                 domain: d.id(),
                 endpoint: id,
@@ -229,10 +225,34 @@ pub(crate) fn register(
     IommuRegistration::new(viommu.clone(), vdev, hwdev, name)
 }
 
+/// The request queue, as the IOMMU side uses it.
+impl Viommu {
+    /// The virtio device, for messages.
+    pub(crate) fn dev(&self) -> &Device {
+        self.vdev.as_ref()
+    }
+
+    /// Sends `req` and waits for its reply (process context).
+    fn send(&self, req: &Request) -> Result<super::Request> {
+        self.requestq.send(self.requestq.request(*req, GFP_KERNEL)?)
+    }
+
+    /// Queues a MAP/UNMAP without waiting; its status is folded into the next [`Self::sync`].
+    pub(crate) fn queue(&self, req: &Request, gfp: Gfp) -> Result {
+        let r = self.requestq.request(*req, gfp.flags())?;
+        self.requestq.queue(r, gfp.flags())
+    }
+
+    /// Kicks and waits for every queued request; the first failure among them.
+    pub(crate) fn sync(&self) -> Result {
+        self.requestq.sync()
+    }
+}
+
 /// Fetches the reserved regions of endpoint `id` into `regions`.
 fn probe_endpoint(viommu: &Viommu, dev: &Device, id: u32, regions: &mut Regions) -> Result {
-    let props = viommu.probe(id)?;
-    for r in parse_properties(&props) {
+    let reply = viommu.send(&Request::Probe { endpoint: id })?;
+    for r in parse_properties(reply.probe_properties()) {
         match r {
             Ok(region) => add_region(regions, region)?,
             Err(e) => {
@@ -264,7 +284,7 @@ impl IommuOps for ViommuOps {
             ids.push(id, GFP_KERNEL)?;
         }
         let mut regions = Regions(KVec::new());
-        if inst.cfg.probe_size > 0 {
+        if inst.config.probe_size > 0 {
             // The spec asks for a PROBE of each endpoint (the C driver probes ids[0] only).
             for &id in ids.iter() {
                 probe_endpoint(inst, dev, id, &mut regions)?;
@@ -323,7 +343,7 @@ impl IommuOps for ViommuOps {
     }
 
     fn domain_alloc_identity(dev: &Device, ep: &Endpoint) -> Result<Identity<VDomain>> {
-        if ep.viommu.cfg.identity_domain.is_some() {
+        if ep.viommu.config.identity_domain.is_some() {
             return Ok(Identity::Static);
         }
         Ok(Identity::Paging(VDomain::alloc_identity(
@@ -334,7 +354,7 @@ impl IommuOps for ViommuOps {
     }
 
     fn attach_identity(_dev: &Device, ep: &Endpoint) -> Result {
-        let domain = ep.viommu.cfg.identity_domain.ok_or(EINVAL)?;
+        let domain = ep.viommu.config.identity_domain.ok_or(EINVAL)?;
         ep.for_each_id(
             |id| Request::Attach {
                 domain,
@@ -348,7 +368,7 @@ impl IommuOps for ViommuOps {
     }
 
     fn attach_blocked(_dev: &Device, ep: &Endpoint) -> Result {
-        match ep.viommu.iommu.blocked_id(&ep.viommu.cfg) {
+        match ep.viommu.iommu.blocked_id(&ep.viommu.config) {
             // An empty domain: every access faults, whatever the device's bypass setting.
             Some(domain) => ep.for_each_id(
                 |id| Request::Attach {
@@ -392,41 +412,23 @@ impl IommuOps for ViommuOps {
     }
 }
 
-/// Reports a fault record from the event queue (hard IRQ): to the endpoint's current domain
-/// (`report_iommu_fault`), and in the log, rate-limited.
+/// Reports a fault record from the event queue (hard IRQ) to the current domain of its endpoint
+/// (`report_iommu_fault`; the C driver only logs it). The event queue logs it too.
 pub(crate) fn report_fault(viommu: &Viommu, fault: &Fault) {
-    let reason = match fault.reason {
-        FaultReason::Domain => "domain",
-        FaultReason::Mapping => "page",
-        FaultReason::Unknown(_) => "unknown",
+    let (Some(addr), true) = (fault.address, fault.reason == FaultReason::Mapping) else {
+        return;
+    };
+    let access = if fault.write() {
+        FaultAccess::Write
+    } else {
+        FaultAccess::Read
     };
     let table = viommu.iommu.endpoints.lock();
-    if let (Some(ep), Some(addr)) = (table.get(&fault.endpoint), fault.address) {
-        if let Attached::Paging(d) = &*ep.attached.lock() {
-            let access = if fault.write() {
-                FaultAccess::Write
-            } else {
-                FaultAccess::Read
-            };
-            // No handler (-ENOSYS) is the common case: the log below is the report then.
+    if let Some(ep) = table.get(&fault.endpoint) {
+        let attached = ep.attached.lock();
+        if let Attached::Paging(d) = &*attached {
+            // No handler (-ENOSYS) is the common case: the event queue's log is the report then.
             let _ = iommu::report_fault(d, &ep.dev, addr, access);
         }
-    }
-    drop(table);
-    if !iommu::fault_ratelimit() {
-        return;
-    }
-    match fault.address {
-        Some(addr) => dev_err!(
-            viommu.dev(),
-            "{} fault from EP {} at {:#x} [{}{}{}]\n",
-            reason,
-            fault.endpoint,
-            addr,
-            if fault.read() { "R" } else { "" },
-            if fault.write() { "W" } else { "" },
-            if fault.exec() { "X" } else { "" }
-        ),
-        None => dev_err!(viommu.dev(), "{} fault from EP {}\n", reason, fault.endpoint),
     }
 }

@@ -28,12 +28,6 @@ pub(crate) fn fwspec_ids(dev: &Device) -> &[u32] {
     }
 }
 
-/// Whether `dev` is a PCI device.
-pub(crate) fn is_pci(dev: &Device) -> bool {
-    // SAFETY: `dev` is valid.
-    unsafe { hb::viommu_iommu_dev_is_pci(raw(dev)) }
-}
-
 /// Adds endpoint `ids` to the fwspec of `dev` (`of_xlate`).
 pub(crate) fn add_fwspec_ids(dev: &Device, ids: &[u32]) -> Result {
     let n = i32::try_from(ids.len()).map_err(|_| EINVAL)?;
@@ -44,4 +38,17 @@ pub(crate) fn add_fwspec_ids(dev: &Device, ids: &[u32]) -> Result {
 /// The raw device, for the other `sys::iommu` modules.
 pub(super) fn as_raw(dev: &Device) -> *mut bindings::device {
     raw(dev)
+}
+
+/// The parent of `dev` (`Device::parent` is private to the `kernel` crate): for a virtio device,
+/// its transport device, whose fwnode endpoints' fwspecs name.
+pub(crate) fn parent(dev: &Device) -> Option<&Device> {
+    // SAFETY: `dev` is valid; a device holds a reference on its parent for its whole life.
+    let p = unsafe { (*raw(dev)).parent };
+    if p.is_null() {
+        None
+    } else {
+        // SAFETY: `p` is a valid device that outlives `dev` (see above).
+        Some(unsafe { Device::from_raw(p) })
+    }
 }

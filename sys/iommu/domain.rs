@@ -37,6 +37,12 @@ pub(crate) struct Domain<T> {
     data: T,
 }
 
+// SAFETY: the C domain is written by the core only right after allocation (type, owner, ops),
+// before the domain is shared; afterwards only read. `T` is shared as `T` itself allows.
+unsafe impl<T: Send + Sync> Send for Domain<T> {}
+// SAFETY: see `Send`.
+unsafe impl<T: Send + Sync> Sync for Domain<T> {}
+
 impl<T> core::ops::Deref for Domain<T> {
     type Target = T;
 
@@ -72,13 +78,6 @@ impl<T: DomainOps> Domain<T> {
     /// The C domain.
     pub(crate) fn as_raw(&self) -> *mut bindings::iommu_domain {
         self.raw.get()
-    }
-
-    /// The domain type the core gave it (`IOMMU_DOMAIN_*`), once allocated.
-    pub(crate) fn is_identity(&self) -> bool {
-        // SAFETY: `type` is written by the core right after allocation, before any callback
-        // that could call this; reading a `u32` cannot tear.
-        unsafe { (*self.raw.get()).type_ == bindings::IOMMU_DOMAIN_IDENTITY }
     }
 
     /// Hands one reference to the core.

@@ -30,6 +30,7 @@ pub(crate) fn report_fault<T: DomainOps>(
         FaultAccess::Write => bindings::IOMMU_FAULT_WRITE,
     };
     let flags = i32::try_from(flags).map_err(|_| EINVAL)?;
+    let iova = usize::try_from(iova).map_err(|_| EINVAL)?;
     // SAFETY: `domain` is alive (borrowed `Arc`) and `dev` is valid; `report_iommu_fault` only
     // reads the domain's cookie and calls its handler.
     to_result(unsafe {

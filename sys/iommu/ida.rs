@@ -33,8 +33,9 @@ impl Ida {
     /// Allocates the lowest free ID in `[min, max]` (`max` is clamped to `i32::MAX`).
     pub(crate) fn alloc_range(&self, min: u32, max: u32) -> Result<u32> {
         let max = max.min(i32::MAX as u32);
+        let ida = self.inner.get();
         // SAFETY: `inner` is initialised (type invariant).
-        let r = unsafe { bindings::ida_alloc_range(self.inner.get(), min, max, bindings::GFP_KERNEL) };
+        let r = unsafe { bindings::ida_alloc_range(ida, min, max, bindings::GFP_KERNEL) };
         if r < 0 {
             return Err(Error::from_errno(r));
         }

@@ -24,13 +24,12 @@ mod ops;
 mod registration;
 mod resv;
 
-pub(crate) use device::{add_fwspec_ids, fwspec_ids, is_pci};
+pub(crate) use device::{add_fwspec_ids, fwspec_ids, parent};
 pub(crate) use domain::{Domain, Geometry};
 pub(crate) use fault::{fault_ratelimit, report_fault, FaultAccess};
 pub(crate) use ida::Ida;
 pub(crate) use ops::{
     Cap, DomainOps, DomainOpsTable, Gfp, Identity, IommuOps, OpsTable, Prot, StaticDomain,
-    StaticDomains,
 };
 pub(crate) use registration::Registration;
 pub(crate) use resv::{ResvList, ResvType};
@@ -39,7 +38,7 @@ pub(crate) use resv::{ResvList, ResvType};
 #[doc(hidden)]
 pub(crate) mod macro_support {
     pub(crate) use super::ops::{
-        blocked_domain_ops, create_iommu_ops, identity_domain_ops, paging_domain_ops,
-        this_module, StaticDomains, DOMAIN_BLOCKED, DOMAIN_IDENTITY,
+        blocked_domain_ops, create_iommu_ops, identity_domain_ops, paging_domain_ops, this_module,
+        StaticDomains, DOMAIN_BLOCKED, DOMAIN_IDENTITY,
     };
 }

@@ -2,12 +2,12 @@
 
 //! The `#[vtable]` traits of an IOMMU driver and the C tables built from them.
 
-use super::{device, domain::Domain, resv::ResvList};
+use super::{domain::Domain, resv::ResvList};
 use crate::sys::bindings as hb;
 use kernel::{
     bindings,
     device::Device,
-    error::{from_result, to_result},
+    error::{from_result, VTABLE_DEFAULT_ERROR},
     ffi,
     prelude::*,
     sync::{Arc, ArcBorrow},
@@ -248,19 +248,29 @@ unsafe fn endpoint<'a, T: IommuOps>(dev: *mut bindings::device) -> ArcBorrow<'a,
 struct Adapter<T: IommuOps>(core::marker::PhantomData<T>);
 
 impl<T: IommuOps> Adapter<T> {
+    /// # Safety
+    ///
+    /// Only called by the IOMMU core, as the C callback of the same name.
     unsafe extern "C" fn capable(dev: *mut bindings::device, cap: bindings::iommu_cap) -> bool {
         // SAFETY: the core passes a valid device.
         let d = unsafe { Device::from_raw(dev) };
         T::capable(d, Cap::from_raw(cap))
     }
 
+    /// # Safety
+    ///
+    /// Only called by the IOMMU core, as the C callback of the same name.
     unsafe extern "C" fn get_inst(data: *mut ffi::c_void) -> *mut ffi::c_void {
-        // SAFETY: `data` is the `Arc::into_raw` held by a live `Registration<T>` (the registry
-        // lock is held by the caller, so the registration cannot drop it meanwhile).
-        let inst: Arc<T::Instance> = unsafe { ArcBorrow::from_raw(data.cast_const().cast()) }.into();
-        Arc::into_raw(inst).cast_mut().cast()
+        let inst: Arc<T::Instance> =
+            // SAFETY: `data` is the `Arc::into_raw` held by a live `Registration<T>` (the registry
+            // lock is held by the caller, so the registration cannot drop it meanwhile).
+            unsafe { ArcBorrow::<T::Instance>::from_raw(data.cast_const().cast()) }.into();
+        Arc::into_raw(inst).cast_mut().cast::<ffi::c_void>()
     }
 
+    /// # Safety
+    ///
+    /// Only called by the IOMMU core, as the C callback of the same name.
     unsafe extern "C" fn probe_device(dev: *mut bindings::device) -> *mut bindings::iommu_device {
         let mut iommu: *mut bindings::iommu_device = core::ptr::null_mut();
         let r = (|| -> Result<*mut bindings::iommu_device> {
@@ -271,11 +281,7 @@ impl<T: IommuOps> Adapter<T> {
             }
             // SAFETY: `fwspec` is valid; `get_inst` matches `inst_get`'s contract.
             let raw = unsafe {
-                hb::viommu_iommu_inst_get(
-                    (*fwspec).iommu_fwnode,
-                    &mut iommu,
-                    Some(Self::get_inst),
-                )
+                hb::viommu_iommu_inst_get((*fwspec).iommu_fwnode, &mut iommu, Some(Self::get_inst))
             };
             if raw.is_null() {
                 return Err(ENODEV);
@@ -295,6 +301,9 @@ impl<T: IommuOps> Adapter<T> {
         }
     }
 
+    /// # Safety
+    ///
+    /// Only called by the IOMMU core, as the C callback of the same name.
     unsafe extern "C" fn release_device(dev: *mut bindings::device) {
         // SAFETY: `release_device` follows a successful `probe_device`.
         let raw = unsafe { hb::viommu_iommu_priv_get(dev) };
@@ -309,6 +318,9 @@ impl<T: IommuOps> Adapter<T> {
         T::release_device(unsafe { Device::from_raw(dev) }, ep);
     }
 
+    /// # Safety
+    ///
+    /// Only called by the IOMMU core, as the C callback of the same name.
     unsafe extern "C" fn device_group(dev: *mut bindings::device) -> *mut bindings::iommu_group {
         // SAFETY: the core passes a valid device.
         unsafe {
@@ -320,6 +332,9 @@ impl<T: IommuOps> Adapter<T> {
         }
     }
 
+    /// # Safety
+    ///
+    /// Only called by the IOMMU core, as the C callback of the same name.
     unsafe extern "C" fn domain_alloc_paging(
         dev: *mut bindings::device,
     ) -> *mut bindings::iommu_domain {
@@ -331,6 +346,9 @@ impl<T: IommuOps> Adapter<T> {
         }
     }
 
+    /// # Safety
+    ///
+    /// Only called by the IOMMU core, as the C callback of the same name.
     unsafe extern "C" fn domain_alloc_identity(
         dev: *mut bindings::device,
     ) -> *mut bindings::iommu_domain {
@@ -343,16 +361,27 @@ impl<T: IommuOps> Adapter<T> {
         }
     }
 
+    /// # Safety
+    ///
+    /// Only called by the IOMMU core, as the C callback of the same name.
     unsafe extern "C" fn get_resv_regions(
         dev: *mut bindings::device,
         head: *mut bindings::list_head,
     ) {
         // SAFETY: called after `probe_device` with a valid device and the core's list.
-        let (d, ep, mut list) =
-            unsafe { (Device::from_raw(dev), endpoint::<T>(dev), ResvList::from_raw(dev, head)) };
+        let (d, ep, mut list) = unsafe {
+            (
+                Device::from_raw(dev),
+                endpoint::<T>(dev),
+                ResvList::from_raw(dev, head),
+            )
+        };
         T::get_resv_regions(d, &ep, &mut list);
     }
 
+    /// # Safety
+    ///
+    /// Only called by the IOMMU core, as the C callback of the same name.
     unsafe extern "C" fn of_xlate(
         dev: *mut bindings::device,
         args: *const bindings::of_phandle_args,
@@ -366,6 +395,9 @@ impl<T: IommuOps> Adapter<T> {
         })
     }
 
+    /// # Safety
+    ///
+    /// Only called by the IOMMU core, as the C callback of the same name.
     unsafe extern "C" fn attach_identity(
         _domain: *mut bindings::iommu_domain,
         dev: *mut bindings::device,
@@ -376,6 +408,9 @@ impl<T: IommuOps> Adapter<T> {
         from_result(|| T::attach_identity(d, &ep).map(|()| 0))
     }
 
+    /// # Safety
+    ///
+    /// Only called by the IOMMU core, as the C callback of the same name.
     unsafe extern "C" fn attach_blocked(
         _domain: *mut bindings::iommu_domain,
         dev: *mut bindings::device,
@@ -399,6 +434,9 @@ pub(crate) trait StaticDomains {
 struct DomainAdapter<D: DomainOps>(core::marker::PhantomData<D>);
 
 impl<D: DomainOps> DomainAdapter<D> {
+    /// # Safety
+    ///
+    /// Only called by the IOMMU core, as the C callback of the same name.
     unsafe extern "C" fn attach_dev(
         domain: *mut bindings::iommu_domain,
         dev: *mut bindings::device,
@@ -417,6 +455,9 @@ impl<D: DomainOps> DomainAdapter<D> {
         from_result(|| D::attach_dev(dom, d, &ep).map(|()| 0))
     }
 
+    /// # Safety
+    ///
+    /// Only called by the IOMMU core, as the C callback of the same name.
     #[allow(clippy::too_many_arguments)]
     unsafe extern "C" fn map_pages(
         domain: *mut bindings::iommu_domain,
@@ -431,7 +472,8 @@ impl<D: DomainOps> DomainAdapter<D> {
         // SAFETY: `domain` is a live domain of `D`.
         let dom = unsafe { Domain::<D>::borrow_raw(domain) };
         let prot = Prot(u32::try_from(prot).unwrap_or(0));
-        match D::map_pages(&dom, iova, paddr, pgsize, pgcount, prot, Gfp::from_raw(gfp)) {
+        let gfp = Gfp::from_raw(gfp);
+        match D::map_pages(&dom, iova as u64, paddr, pgsize, pgcount, prot, gfp) {
             Ok(n) => {
                 if !mapped.is_null() {
                     // SAFETY: the core passes a valid pointer or null.
@@ -443,6 +485,9 @@ impl<D: DomainOps> DomainAdapter<D> {
         }
     }
 
+    /// # Safety
+    ///
+    /// Only called by the IOMMU core, as the C callback of the same name.
     unsafe extern "C" fn unmap_pages(
         domain: *mut bindings::iommu_domain,
         iova: ffi::c_ulong,
@@ -452,14 +497,21 @@ impl<D: DomainOps> DomainAdapter<D> {
     ) -> usize {
         // SAFETY: `domain` is a live domain of `D`.
         let dom = unsafe { Domain::<D>::borrow_raw(domain) };
-        D::unmap_pages(&dom, iova, pgsize, pgcount)
+        D::unmap_pages(&dom, iova as u64, pgsize, pgcount)
     }
 
+    /// # Safety
+    ///
+    /// Only called by the IOMMU core, as the C callback of the same name.
     unsafe extern "C" fn flush_iotlb_all(domain: *mut bindings::iommu_domain) {
         // SAFETY: `domain` is a live domain of `D`.
-        D::flush_iotlb_all(&unsafe { Domain::<D>::borrow_raw(domain) });
+        let dom = unsafe { Domain::<D>::borrow_raw(domain) };
+        D::flush_iotlb_all(&dom);
     }
 
+    /// # Safety
+    ///
+    /// Only called by the IOMMU core, as the C callback of the same name.
     unsafe extern "C" fn iotlb_sync_map(
         domain: *mut bindings::iommu_domain,
         iova: ffi::c_ulong,
@@ -467,25 +519,36 @@ impl<D: DomainOps> DomainAdapter<D> {
     ) -> ffi::c_int {
         // SAFETY: `domain` is a live domain of `D`.
         let dom = unsafe { Domain::<D>::borrow_raw(domain) };
-        from_result(|| D::iotlb_sync_map(&dom, iova, size).map(|()| 0))
+        from_result(|| D::iotlb_sync_map(&dom, iova as u64, size).map(|()| 0))
     }
 
+    /// # Safety
+    ///
+    /// Only called by the IOMMU core, as the C callback of the same name.
     unsafe extern "C" fn iotlb_sync(
         domain: *mut bindings::iommu_domain,
         _gather: *mut bindings::iommu_iotlb_gather,
     ) {
         // SAFETY: `domain` is a live domain of `D`.
-        D::iotlb_sync(&unsafe { Domain::<D>::borrow_raw(domain) });
+        let dom = unsafe { Domain::<D>::borrow_raw(domain) };
+        D::iotlb_sync(&dom);
     }
 
+    /// # Safety
+    ///
+    /// Only called by the IOMMU core, as the C callback of the same name.
     unsafe extern "C" fn iova_to_phys(
         domain: *mut bindings::iommu_domain,
         iova: bindings::dma_addr_t,
     ) -> bindings::phys_addr_t {
         // SAFETY: `domain` is a live domain of `D`.
-        D::iova_to_phys(&unsafe { Domain::<D>::borrow_raw(domain) }, iova)
+        let dom = unsafe { Domain::<D>::borrow_raw(domain) };
+        D::iova_to_phys(&dom, iova)
     }
 
+    /// # Safety
+    ///
+    /// Only called by the IOMMU core, as the C callback of the same name.
     unsafe extern "C" fn free(domain: *mut bindings::iommu_domain) {
         // SAFETY: `free` is the last callback for a domain from `Domain::<D>::into_raw`.
         drop(unsafe { Domain::<D>::from_raw(domain) });
@@ -599,9 +662,9 @@ macro_rules! declare_iommu_ops {
 pub(crate) const fn this_module() -> *mut bindings::module {
     #[cfg(MODULE)]
     {
-        // SAFETY: `__this_module` is created by the module loader and outlives the module's code;
-        // only its address is taken.
-        unsafe { core::ptr::from_ref(&bindings::__this_module).cast_mut() }
+        // `__this_module` is created by the module loader and outlives the module's code; only
+        // its address is taken.
+        (&raw const bindings::__this_module).cast_mut()
     }
     #[cfg(not(MODULE))]
     {

@@ -55,9 +55,8 @@ impl<T: IommuOps> Registration<T> {
         let data = Arc::as_ptr(&this.data).cast_mut().cast();
         // SAFETY: `hw` is valid; `iommu` and `data` stay valid while the entry exists (it is
         // deleted before `this` is freed). Published before registration.
-        let inst = unsafe {
-            hb::viommu_iommu_inst_add(hb::viommu_iommu_dev_fwnode(hw), iommu, data)
-        };
+        let inst =
+            unsafe { hb::viommu_iommu_inst_add(hb::viommu_iommu_dev_fwnode(hw), iommu, data) };
         if inst.is_null() {
             return Err(ENOMEM);
         }
@@ -67,7 +66,7 @@ impl<T: IommuOps> Registration<T> {
                 iommu,
                 device::as_raw(dev),
                 core::ptr::null_mut(),
-                c"%s".as_ptr().cast(),
+                c"%s".as_char_ptr(),
                 name.as_char_ptr(),
             )
         });
@@ -95,11 +94,6 @@ impl<T: IommuOps> Registration<T> {
         *p.inst = inst;
         *p.registered = true;
         Ok(this)
-    }
-
-    /// The registered instance data.
-    pub(crate) fn data(&self) -> &Arc<T::Instance> {
-        &self.data
     }
 }
 

@@ -63,7 +63,8 @@ impl ResvList<'_> {
         let (t, prot) = ty.raw();
         let prot = i32::try_from(prot).map_err(|_| EINVAL)?;
         // SAFETY: plain allocation.
-        let r = unsafe { bindings::iommu_alloc_resv_region(start, len, prot, t, bindings::GFP_KERNEL) };
+        let r =
+            unsafe { bindings::iommu_alloc_resv_region(start, len, prot, t, bindings::GFP_KERNEL) };
         if r.is_null() {
             return Err(ENOMEM);
         }
