@@ -17,10 +17,16 @@ use crate::{
     },
 };
 use core::pin::Pin;
-use kernel::{device::Core, page::PAGE_SIZE, prelude::*, sync::aref::ARef};
+use kernel::{
+    device::Core,
+    new_mutex,
+    page::PAGE_SIZE,
+    prelude::*,
+    sync::{aref::ARef, Arc, Mutex},
+};
 
 pub(crate) use event::EventQueue;
-pub(crate) use requestq::{RequestQueue, Request};
+pub(crate) use requestq::{Request, RequestQueue};
 
 /// Index of the request queue.
 const REQUESTQ: u32 = 0;
@@ -52,6 +58,18 @@ pub(crate) struct Viommu {
     /// The event queue.
     #[pin]
     eventq: EventQueue,
+    /// IOMMU-core side state (domain IDs, endpoints).
+    #[pin]
+    pub(crate) iommu: endpoint::IommuState,
+}
+
+/// Per-device driver data: the device state is shared (`Arc`) with the domains and endpoints
+/// the IOMMU core holds, which may outlive a callback; the registration is dropped in `remove`.
+#[pin_data]
+pub(crate) struct ViommuData {
+    viommu: Arc<Viommu>,
+    #[pin]
+    reg: Mutex<Option<Pin<KBox<endpoint::IommuRegistration>>>>,
 }
 
 impl Viommu {
@@ -109,7 +127,12 @@ impl Viommu {
                     r.end,
                     r.kind
                 ),
-                Err(e) => dev_warn!(self.vdev.as_ref(), "EP {}: bad property {:?}\n", endpoint, e),
+                Err(e) => dev_warn!(
+                    self.vdev.as_ref(),
+                    "EP {}: bad property {:?}\n",
+                    endpoint,
+                    e
+                ),
             }
         }
         Ok(())
@@ -117,7 +140,7 @@ impl Viommu {
 }
 
 impl virtio::Driver for Viommu {
-    type Data = Self;
+    type Data = ViommuData;
     const ID_TABLE: &'static dyn kernel::device_id::IdTable<virtio::DeviceId, ()> =
         &crate::VIRTIO_ID_TABLE;
     const FEATURES: &'static [u32] = &[
@@ -133,7 +156,7 @@ impl virtio::Driver for Viommu {
     fn probe<'a>(
         vdev: &'a virtio::Device<Core<'_>>,
         vqs: KVec<VqHandle>,
-    ) -> impl PinInit<Self, Error> + 'a {
+    ) -> impl PinInit<ViommuData, Error> + 'a {
         pin_init::pin_init_scope(move || {
             let config = Self::read_config(vdev)?;
             let mut vqs = vqs.into_iter();
@@ -141,16 +164,25 @@ impl virtio::Driver for Viommu {
                 return Err(EINVAL);
             };
             let vdev: ARef<virtio::Device> = vdev.into();
-            Ok(try_pin_init!(Self {
-                requestq <- RequestQueue::new(vdev.clone(), rq, config.probe_size),
-                eventq <- EventQueue::new(vdev.clone(), eq),
-                vdev,
-                config,
-            }))
+            let viommu = Arc::pin_init(
+                try_pin_init!(Self {
+                    requestq <- RequestQueue::new(vdev.clone(), rq, config.probe_size),
+                    eventq <- EventQueue::new(vdev.clone(), eq),
+                    iommu <- endpoint::IommuState::new(),
+                    vdev,
+                    config,
+                }? Error),
+                GFP_KERNEL,
+            )?;
+            Ok(try_pin_init!(ViommuData {
+                viommu,
+                reg <- new_mutex!(None),
+            }? Error))
         })
     }
 
-    fn start(vdev: &virtio::Device<Core<'_>>, this: Pin<&Self>) -> Result {
+    fn start(vdev: &virtio::Device<Core<'_>>, data: Pin<&ViommuData>) -> Result {
+        let this = &data.viommu;
         let c = &this.config;
         dev_info!(
             vdev.as_ref(),
@@ -172,10 +204,15 @@ impl virtio::Driver for Viommu {
                 }
             }
         }
+        // Endpoints are probed during registration: the queues must work already.
+        let hwdev = crate::sys::iommu::parent(vdev.as_ref()).ok_or(ENODEV)?;
+        let reg = endpoint::register(this, vdev.as_ref(), hwdev, vdev.as_ref().name())?;
+        *data.reg.lock() = Some(reg);
         Ok(())
     }
 
-    fn vq_callback(this: Pin<&Self>, index: u32) {
+    fn vq_callback(data: Pin<&ViommuData>, index: u32) {
+        let this = &data.viommu;
         match index {
             REQUESTQ => this.requestq.complete(),
             EVENTQ => this.eventq.process(|f| this.report_fault(f)),
@@ -183,11 +220,13 @@ impl virtio::Driver for Viommu {
         }
     }
 
-    fn remove(vdev: &virtio::Device<Core<'_>>, _this: Pin<&Self>) {
+    fn remove(vdev: &virtio::Device<Core<'_>>, data: Pin<&ViommuData>) {
         dev_info!(vdev.as_ref(), "removing\n");
+        // Unregister (releases every endpoint) while the queues still work.
+        drop(data.reg.lock().take());
     }
 
-    fn config_changed(vdev: &virtio::Device, _this: Pin<&Self>) {
+    fn config_changed(vdev: &virtio::Device, _data: Pin<&ViommuData>) {
         dev_warn!(vdev.as_ref(), "config changed (ignored)\n");
     }
 }
