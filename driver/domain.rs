@@ -9,7 +9,7 @@
 use super::{endpoint::Endpoint, Viommu};
 use crate::sys::iommu::{self, Domain, DomainOps, Geometry, Gfp, Prot};
 use crate::uapi::{
-    mappings::{identity_ranges, MapError, Mapping, MappingStore, Mappings, UnmapPlan},
+    mappings::{identity_ranges, range_last, MapError, Mapping, MappingStore, Mappings, UnmapPlan},
     probe::ResvRegion,
     request::Request,
     wire,
@@ -188,8 +188,7 @@ impl VDomain {
             if first {
                 for m in st.mappings(None).iter() {
                     // Under the lock, so: atomic allocation.
-                    self.viommu
-                        .queue(&Request::map_from(self.id, &m), Gfp::Atomic)?;
+                    self.viommu.queue(&Request::map_from(self.id, &m))?;
                     n = n.saturating_add(1);
                 }
             }
@@ -254,7 +253,20 @@ impl DomainOps for VDomain {
     ) -> Result<usize> {
         let size = pgsize.checked_mul(pgcount).ok_or(EINVAL)?;
         let flags = map_flags(&domain.viommu, prot)?;
+        let last = range_last(iova, size as u64).ok_or(EINVAL)?;
+        // Everything that allocates is done before the lock, with the caller's `gfp` (the C
+        // driver allocates with GFP_ATOMIC whatever the caller allows).
         let spare = RBTreeNodeReservation::new(gfp.flags())?;
+        let req = domain.viommu.prepare(
+            &Request::Map {
+                domain: domain.id,
+                virt_start: iova,
+                virt_end: last,
+                phys_start: paddr,
+                flags,
+            },
+            gfp,
+        )?;
         let mut guard = domain.state.lock();
         let st = &mut *guard;
         let attached = st.endpoints > 0;
@@ -267,8 +279,8 @@ impl DomainOps for VDomain {
                 MapError::Store(e) => e,
             })?;
         if attached {
-            if let Err(e) = domain.viommu.queue(&Request::map_from(domain.id, &m), gfp) {
-                maps.remove_exact(iova);
+            if let Err(e) = domain.viommu.queue_prepared(req) {
+                maps.remove_exact(m.iova);
                 return Err(e);
             }
         }
@@ -310,8 +322,8 @@ impl DomainOps for VDomain {
                         virt_start,
                         virt_end,
                     };
-                    // The caller may be atomic (flush queue); nothing may be allocated blocking.
-                    if domain.viommu.queue(&req, Gfp::Atomic).is_err() {
+                    // Under the lock (the range depends on the record): atomic allocation.
+                    if domain.viommu.queue(&req).is_err() {
                         return 0;
                     }
                 }

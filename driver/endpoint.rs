@@ -237,10 +237,20 @@ impl Viommu {
         self.requestq.send(self.requestq.request(*req, GFP_KERNEL)?)
     }
 
-    /// Queues a MAP/UNMAP without waiting; its status is folded into the next [`Self::sync`].
-    pub(crate) fn queue(&self, req: &Request, gfp: Gfp) -> Result {
-        let r = self.requestq.request(*req, gfp.flags())?;
-        self.requestq.queue(r, gfp.flags())
+    /// Encodes `req` into a request buffer allocated with `gfp` (before taking a lock).
+    pub(crate) fn prepare(&self, req: &Request, gfp: Gfp) -> Result<super::Request> {
+        self.requestq.request(*req, gfp.flags())
+    }
+
+    /// Queues a prepared MAP/UNMAP without waiting (atomic-safe); its status is folded into
+    /// the next [`Self::sync`].
+    pub(crate) fn queue_prepared(&self, r: super::Request) -> Result {
+        self.requestq.queue(r, GFP_ATOMIC)
+    }
+
+    /// Queues a MAP/UNMAP without waiting (atomic-safe); see [`Self::queue_prepared`].
+    pub(crate) fn queue(&self, req: &Request) -> Result {
+        self.queue_prepared(self.prepare(req, Gfp::Atomic)?)
     }
 
     /// Kicks and waits for every queued request; the first failure among them.
