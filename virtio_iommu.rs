@@ -5,9 +5,9 @@
 //! Layers, bottom up: [`uapi`] (wire format and pure protocol logic, host-tested), `sys` (the
 //! only `unsafe` code: virtio and IOMMU-core abstractions over C), `driver` (safe driver logic).
 
-pub mod uapi;
-mod sys;
 mod driver;
+mod sys;
+pub mod uapi;
 
 use sys::virtio::DeviceId;
 

@@ -19,8 +19,8 @@ use crate::{
 use core::pin::Pin;
 use kernel::{device::Core, page::PAGE_SIZE, prelude::*, sync::aref::ARef};
 
-pub(crate) use event::EventQueue;
-pub(crate) use requestq::{RequestQueue, Request};
+use event::EventQueue;
+use requestq::RequestQueue;
 
 /// Index of the request queue.
 const REQUESTQ: u32 = 0;
@@ -93,12 +93,12 @@ impl Viommu {
         endpoint::report_fault(self, fault);
     }
 
-    /// Sends a PROBE for `endpoint` and logs its reserved regions (bring-up check).
-    fn probe_endpoint(&self, endpoint: u32) -> Result {
-        let req = self
-            .requestq
-            .request(request::Request::Probe { endpoint }, GFP_KERNEL)?;
-        let reply = self.requestq.send(req)?;
+    /// Bring-up check (module parameter `probe_endpoint`): PROBE `endpoint` and log its
+    /// reserved regions, then batch a MAP and an UNMAP on a domain that does not exist and
+    /// check that `sync` reports both failures.
+    fn bringup_check(&self, endpoint: u32) -> Result {
+        let rq = &self.requestq;
+        let reply = rq.send(rq.request(request::Request::Probe { endpoint }, GFP_KERNEL)?)?;
         for r in probe::parse_properties(reply.probe_properties()) {
             match r {
                 Ok(r) => dev_info!(
@@ -112,6 +112,39 @@ impl Viommu {
                 Err(e) => dev_warn!(self.vdev.as_ref(), "EP {}: bad property {:?}\n", endpoint, e),
             }
         }
+        let domain = self.config.last_domain;
+        let (virt_start, virt_end) = (0, self.config.granule - 1);
+        rq.queue(
+            rq.request(
+                request::Request::Map {
+                    domain,
+                    virt_start,
+                    virt_end,
+                    phys_start: 0,
+                    flags: wire::MAP_F_READ,
+                },
+                GFP_KERNEL,
+            )?,
+            GFP_KERNEL,
+        )?;
+        rq.queue(
+            rq.request(
+                request::Request::Unmap {
+                    domain,
+                    virt_start,
+                    virt_end,
+                },
+                GFP_KERNEL,
+            )?,
+            GFP_KERNEL,
+        )?;
+        let res = rq.sync();
+        dev_info!(
+            self.vdev.as_ref(),
+            "batch on absent domain {}: {:?} (expected ENOENT)\n",
+            domain,
+            res
+        );
         Ok(())
     }
 }
@@ -167,8 +200,8 @@ impl virtio::Driver for Viommu {
         let ep = crate::module_parameters::probe_endpoint.value();
         if c.probe_size > 0 {
             if let Ok(ep) = u32::try_from(ep) {
-                if let Err(e) = this.probe_endpoint(ep) {
-                    dev_warn!(vdev.as_ref(), "PROBE of EP {} failed: {:?}\n", ep, e);
+                if let Err(e) = this.bringup_check(ep) {
+                    dev_warn!(vdev.as_ref(), "bring-up check on EP {} failed: {:?}\n", ep, e);
                 }
             }
         }

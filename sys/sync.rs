@@ -46,5 +46,5 @@ impl Waiter {
 /// Returns whether a message may be printed now (the kernel's global `printk_ratelimit`).
 pub(crate) fn printk_ratelimit() -> bool {
     // SAFETY: The argument is a valid NUL-terminated string used only as a tag.
-    unsafe { bindings::__printk_ratelimit(c"virtio_iommu_rs".as_ptr()) != 0 }
+    unsafe { bindings::__printk_ratelimit(c"virtio_iommu_rs".as_char_ptr()) != 0 }
 }

@@ -26,7 +26,7 @@ use kernel::{
     ThisModule,
 };
 
-pub(crate) use vq::{Buffer, VqHandle, Virtqueue};
+pub(crate) use vq::{Buffer, Virtqueue, VqHandle};
 
 /// `VIRTIO_DEV_ANY_ID`: matches any vendor.
 const VIRTIO_DEV_ANY_ID: u32 = u32::MAX;
@@ -252,7 +252,12 @@ impl<Ctx: device::DeviceContext> Device<Ctx> {
     pub(crate) fn read_config(&self, offset: u32, buf: &mut [u8]) {
         // SAFETY: `raw()` is valid; `buf` is valid for `buf.len()` bytes of writes.
         unsafe {
-            bindings::viommu_virtio_cread_bytes(self.raw(), offset, buf.as_mut_ptr().cast(), buf.len())
+            bindings::viommu_virtio_cread_bytes(
+                self.raw(),
+                offset,
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+            )
         }
     }
 
