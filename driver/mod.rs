@@ -27,16 +27,14 @@ const REQUESTQ: u32 = 0;
 /// Index of the event queue.
 const EVENTQ: u32 = 1;
 
-/// Feature bits read back from the device to validate the configuration.
-const FEATURE_BITS: [u32; 8] = [
+/// Device feature bits the driver offers (asking the core about any other is a BUG()).
+const FEATURES: [u32; 6] = [
     wire::F_INPUT_RANGE,
     wire::F_DOMAIN_RANGE,
     wire::F_MAP_UNMAP,
-    wire::F_BYPASS,
     wire::F_PROBE,
     wire::F_MMIO,
     wire::F_BYPASS_CONFIG,
-    wire::F_VERSION_1,
 ];
 
 /// State of one virtio-iommu device, pinned and published before the device is live.
@@ -55,12 +53,12 @@ pub(crate) struct Viommu {
 }
 
 impl Viommu {
-    /// Negotiated features as a bit mask (bits of [`FEATURE_BITS`] only).
+    /// Negotiated features as a bit mask ([`FEATURES`] and `VERSION_1` only).
     fn features(vdev: &virtio::Device) -> u64 {
-        FEATURE_BITS
-            .iter()
-            .filter(|&&b| vdev.has_feature(b))
-            .fold(0, |m, &b| m | wire::feature(b))
+        let bits = FEATURES.iter().copied();
+        Iterator::chain(bits, [wire::F_VERSION_1])
+            .filter(|&b| vdev.has_feature(b))
+            .fold(0, |m, b| m | wire::feature(b))
     }
 
     /// Reads and validates the configuration space.
@@ -153,14 +151,7 @@ impl virtio::Driver for Viommu {
     type Data = Self;
     const ID_TABLE: &'static dyn kernel::device_id::IdTable<virtio::DeviceId, ()> =
         &crate::VIRTIO_ID_TABLE;
-    const FEATURES: &'static [u32] = &[
-        wire::F_INPUT_RANGE,
-        wire::F_DOMAIN_RANGE,
-        wire::F_MAP_UNMAP,
-        wire::F_PROBE,
-        wire::F_MMIO,
-        wire::F_BYPASS_CONFIG,
-    ];
+    const FEATURES: &'static [u32] = &FEATURES;
     const VQ_NAMES: &'static [&'static CStr] = &[c"request", c"event"];
 
     fn probe<'a>(
