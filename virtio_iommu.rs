@@ -30,5 +30,9 @@ module_virtio_driver! {
             default: -1,
             description: "Bring-up check: endpoint ID to PROBE at bind (-1: none)",
         },
+        bringup_attach: bool {
+            default: false,
+            description: "Bring-up check: also attach that endpoint to an empty domain",
+        },
     },
 }

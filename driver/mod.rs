@@ -93,7 +93,8 @@ impl Viommu {
 
     /// Bring-up check (module parameter `probe_endpoint`): PROBE `endpoint` and log its
     /// reserved regions, then batch a MAP and an UNMAP on a domain that does not exist and
-    /// check that `sync` reports both failures.
+    /// check that `sync` reports both failures. With `bringup_attach`, first attach `endpoint`
+    /// to an empty domain so that its DMA faults.
     fn bringup_check(&self, endpoint: u32) -> Result {
         let rq = &self.requestq;
         let reply = rq.send(rq.request(request::Request::Probe { endpoint }, GFP_KERNEL)?)?;
@@ -109,6 +110,23 @@ impl Viommu {
                 ),
                 Err(e) => dev_warn!(self.vdev.as_ref(), "EP {}: bad property {:?}\n", endpoint, e),
             }
+        }
+        if crate::module_parameters::bringup_attach.value() {
+            // An empty domain: the endpoint's DMA now faults (eventq path).
+            let domain = self.config.first_domain;
+            let attach = request::Request::Attach {
+                domain,
+                endpoint,
+                bypass: false,
+            };
+            let res = rq.send(rq.request(attach, GFP_KERNEL)?).map(|_| ());
+            dev_info!(
+                self.vdev.as_ref(),
+                "EP {} attached to empty domain {}: {:?}\n",
+                endpoint,
+                domain,
+                res
+            );
         }
         let domain = self.config.last_domain;
         let (virt_start, virt_end) = (0, self.config.granule - 1);
