@@ -108,7 +108,12 @@ impl Viommu {
                     r.end,
                     r.kind
                 ),
-                Err(e) => dev_warn!(self.vdev.as_ref(), "EP {}: bad property {:?}\n", endpoint, e),
+                Err(e) => dev_warn!(
+                    self.vdev.as_ref(),
+                    "EP {}: bad property {:?}\n",
+                    endpoint,
+                    e
+                ),
             }
         }
         if crate::module_parameters::bringup_attach.value() {
@@ -210,7 +215,12 @@ impl virtio::Driver for Viommu {
         if c.probe_size > 0 {
             if let Ok(ep) = u32::try_from(ep) {
                 if let Err(e) = this.bringup_check(ep) {
-                    dev_warn!(vdev.as_ref(), "bring-up check on EP {} failed: {:?}\n", ep, e);
+                    dev_warn!(
+                        vdev.as_ref(),
+                        "bring-up check on EP {} failed: {:?}\n",
+                        ep,
+                        e
+                    );
                 }
             }
         }
