@@ -5,9 +5,9 @@
 //! Layers, bottom up: [`uapi`] (wire format and pure protocol logic, host-tested), `sys` (the
 //! only `unsafe` code: virtio and IOMMU-core abstractions over C), `driver` (safe driver logic).
 
-pub mod uapi;
-mod sys;
 mod driver;
+mod sys;
+pub mod uapi;
 
 use sys::virtio::DeviceId;
 
@@ -29,6 +29,10 @@ module_virtio_driver! {
         probe_endpoint: i64 {
             default: -1,
             description: "Bring-up check: endpoint ID to PROBE at bind (-1: none)",
+        },
+        bringup_attach: bool {
+            default: false,
+            description: "Bring-up check: also attach that endpoint to an empty domain",
         },
     },
 }

@@ -7,7 +7,7 @@
 use crate::{
     sys::{
         sync::printk_ratelimit,
-        virtio::{self, Buffer, VqHandle, Virtqueue},
+        virtio::{self, Buffer, Virtqueue, VqHandle},
     },
     uapi::{
         fault::{self, Fault, FaultError},

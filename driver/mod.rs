@@ -25,24 +25,22 @@ use kernel::{
     sync::{aref::ARef, Arc, Mutex},
 };
 
-pub(crate) use event::EventQueue;
-pub(crate) use requestq::{Request, RequestQueue};
+use event::EventQueue;
+use requestq::{Request, RequestQueue};
 
 /// Index of the request queue.
 const REQUESTQ: u32 = 0;
 /// Index of the event queue.
 const EVENTQ: u32 = 1;
 
-/// Feature bits read back from the device to validate the configuration.
-const FEATURE_BITS: [u32; 8] = [
+/// Device feature bits the driver offers (asking the core about any other is a BUG()).
+const FEATURES: [u32; 6] = [
     wire::F_INPUT_RANGE,
     wire::F_DOMAIN_RANGE,
     wire::F_MAP_UNMAP,
-    wire::F_BYPASS,
     wire::F_PROBE,
     wire::F_MMIO,
     wire::F_BYPASS_CONFIG,
-    wire::F_VERSION_1,
 ];
 
 /// State of one virtio-iommu device, pinned and published before the device is live.
@@ -73,12 +71,12 @@ pub(crate) struct ViommuData {
 }
 
 impl Viommu {
-    /// Negotiated features as a bit mask (bits of [`FEATURE_BITS`] only).
+    /// Negotiated features as a bit mask ([`FEATURES`] and `VERSION_1` only).
     fn features(vdev: &virtio::Device) -> u64 {
-        FEATURE_BITS
-            .iter()
-            .filter(|&&b| vdev.has_feature(b))
-            .fold(0, |m, &b| m | wire::feature(b))
+        let bits = FEATURES.iter().copied();
+        Iterator::chain(bits, [wire::F_VERSION_1])
+            .filter(|&b| vdev.has_feature(b))
+            .fold(0, |m, b| m | wire::feature(b))
     }
 
     /// Reads and validates the configuration space.
@@ -111,12 +109,13 @@ impl Viommu {
         endpoint::report_fault(self, fault);
     }
 
-    /// Sends a PROBE for `endpoint` and logs its reserved regions (bring-up check).
-    fn probe_endpoint(&self, endpoint: u32) -> Result {
-        let req = self
-            .requestq
-            .request(request::Request::Probe { endpoint }, GFP_KERNEL)?;
-        let reply = self.requestq.send(req)?;
+    /// Bring-up check (module parameter `probe_endpoint`): PROBE `endpoint` and log its
+    /// reserved regions, then batch a MAP and an UNMAP on a domain that does not exist and
+    /// check that `sync` reports both failures. With `bringup_attach`, first attach `endpoint`
+    /// to an empty domain so that its DMA faults.
+    fn bringup_check(&self, endpoint: u32) -> Result {
+        let rq = &self.requestq;
+        let reply = rq.send(rq.request(request::Request::Probe { endpoint }, GFP_KERNEL)?)?;
         for r in probe::parse_properties(reply.probe_properties()) {
             match r {
                 Ok(r) => dev_info!(
@@ -135,6 +134,56 @@ impl Viommu {
                 ),
             }
         }
+        if crate::module_parameters::bringup_attach.value() {
+            // An empty domain: the endpoint's DMA now faults (eventq path).
+            let domain = self.config.first_domain;
+            let attach = request::Request::Attach {
+                domain,
+                endpoint,
+                bypass: false,
+            };
+            let res = rq.send(rq.request(attach, GFP_KERNEL)?).map(|_| ());
+            dev_info!(
+                self.vdev.as_ref(),
+                "EP {} attached to empty domain {}: {:?}\n",
+                endpoint,
+                domain,
+                res
+            );
+        }
+        let domain = self.config.last_domain;
+        let (virt_start, virt_end) = (0, self.config.granule - 1);
+        rq.queue(
+            rq.request(
+                request::Request::Map {
+                    domain,
+                    virt_start,
+                    virt_end,
+                    phys_start: 0,
+                    flags: wire::MAP_F_READ,
+                },
+                GFP_KERNEL,
+            )?,
+            GFP_KERNEL,
+        )?;
+        rq.queue(
+            rq.request(
+                request::Request::Unmap {
+                    domain,
+                    virt_start,
+                    virt_end,
+                },
+                GFP_KERNEL,
+            )?,
+            GFP_KERNEL,
+        )?;
+        let res = rq.sync();
+        dev_info!(
+            self.vdev.as_ref(),
+            "batch on absent domain {}: {:?} (expected ENOENT)\n",
+            domain,
+            res
+        );
         Ok(())
     }
 }
@@ -143,14 +192,7 @@ impl virtio::Driver for Viommu {
     type Data = ViommuData;
     const ID_TABLE: &'static dyn kernel::device_id::IdTable<virtio::DeviceId, ()> =
         &crate::VIRTIO_ID_TABLE;
-    const FEATURES: &'static [u32] = &[
-        wire::F_INPUT_RANGE,
-        wire::F_DOMAIN_RANGE,
-        wire::F_MAP_UNMAP,
-        wire::F_PROBE,
-        wire::F_MMIO,
-        wire::F_BYPASS_CONFIG,
-    ];
+    const FEATURES: &'static [u32] = &FEATURES;
     const VQ_NAMES: &'static [&'static CStr] = &[c"request", c"event"];
 
     fn probe<'a>(
@@ -199,8 +241,13 @@ impl virtio::Driver for Viommu {
         let ep = crate::module_parameters::probe_endpoint.value();
         if c.probe_size > 0 {
             if let Ok(ep) = u32::try_from(ep) {
-                if let Err(e) = this.probe_endpoint(ep) {
-                    dev_warn!(vdev.as_ref(), "PROBE of EP {} failed: {:?}\n", ep, e);
+                if let Err(e) = this.bringup_check(ep) {
+                    dev_warn!(
+                        vdev.as_ref(),
+                        "bring-up check on EP {} failed: {:?}\n",
+                        ep,
+                        e
+                    );
                 }
             }
         }

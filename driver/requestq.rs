@@ -9,7 +9,7 @@
 use crate::{
     sys::{
         sync::{printk_ratelimit, Waiter},
-        virtio::{self, Buffer, VqHandle, Virtqueue},
+        virtio::{self, Buffer, Virtqueue, VqHandle},
     },
     uapi::request::{self, BatchFold, ReqError},
 };
@@ -113,11 +113,6 @@ impl RequestQueue {
             vdev,
             probe_size,
         })
-    }
-
-    /// Size of the PROBE properties area.
-    pub(crate) fn probe_size(&self) -> u32 {
-        self.probe_size
     }
 
     /// Builds a request for this queue.

@@ -26,7 +26,7 @@ use kernel::{
     ThisModule,
 };
 
-pub(crate) use vq::{Buffer, VqHandle, Virtqueue};
+pub(crate) use vq::{Buffer, Virtqueue, VqHandle};
 
 /// `VIRTIO_DEV_ANY_ID`: matches any vendor.
 const VIRTIO_DEV_ANY_ID: u32 = u32::MAX;
@@ -252,7 +252,12 @@ impl<Ctx: device::DeviceContext> Device<Ctx> {
     pub(crate) fn read_config(&self, offset: u32, buf: &mut [u8]) {
         // SAFETY: `raw()` is valid; `buf` is valid for `buf.len()` bytes of writes.
         unsafe {
-            bindings::viommu_virtio_cread_bytes(self.raw(), offset, buf.as_mut_ptr().cast(), buf.len())
+            bindings::viommu_virtio_cread_bytes(
+                self.raw(),
+                offset,
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+            )
         }
     }
 
@@ -270,12 +275,19 @@ impl<Ctx: device::DeviceContext> Device<Ctx> {
         u32::from(status) & bindings::VIRTIO_CONFIG_S_DRIVER_OK != 0
     }
 
-    /// Resets the device unless it is already stopped; afterwards it no longer touches any
-    /// buffer or ring.
+    /// Resets the device unless it is idle (status at most `ACKNOWLEDGE`) and acknowledges it
+    /// again; afterwards it no longer touches any buffer or ring, and its queues can be found
+    /// again by the next probe.
     fn stop(&self) {
-        if self.is_live() {
-            // SAFETY: By the type invariant `raw()` is valid.
+        // SAFETY: By the type invariant `raw()` is valid.
+        let status = u32::from(unsafe { bindings::viommu_virtio_get_status(self.raw()) });
+        if status & !bindings::VIRTIO_CONFIG_S_ACKNOWLEDGE != 0 {
+            // SAFETY: As above.
             unsafe { bindings::virtio_reset_device(self.raw()) };
+            // SAFETY: As above.
+            unsafe {
+                bindings::virtio_add_status(self.raw(), bindings::VIRTIO_CONFIG_S_ACKNOWLEDGE)
+            };
         }
     }
 

@@ -30,20 +30,27 @@ pub(crate) struct Buffer<C> {
 
 impl<C> Buffer<C> {
     /// A zeroed buffer of `readable + writable` bytes.
-    pub(crate) fn new(ctx: C, readable: usize, writable: usize, flags: Flags) -> Result<KBox<Self>> {
+    pub(crate) fn new(
+        ctx: C,
+        readable: usize,
+        writable: usize,
+        flags: Flags,
+    ) -> Result<KBox<Self>> {
         let len = readable.checked_add(writable).ok_or(EINVAL)?;
         let data = KVec::from_elem(0u8, len, flags)?;
-        Ok(KBox::new(Self { data, readable, ctx }, flags)?)
+        Ok(KBox::new(
+            Self {
+                data,
+                readable,
+                ctx,
+            },
+            flags,
+        )?)
     }
 
     /// The whole area (device-readable part, then device-writable part).
     pub(crate) fn bytes_mut(&mut self) -> &mut [u8] {
         &mut self.data
-    }
-
-    /// The device-readable part.
-    pub(crate) fn readable(&self) -> &[u8] {
-        self.data.get(..self.readable).unwrap_or(&[])
     }
 
     /// The device-writable part (as written by the device once the buffer is back).
@@ -127,12 +134,6 @@ impl<C> Virtqueue<C> {
             in_flight: 0,
             _buffers: PhantomData,
         }
-    }
-
-    /// Index of the queue in the device.
-    pub(crate) fn index(&self) -> u32 {
-        // SAFETY: By the type invariant `vq` is live.
-        unsafe { (*self.vq.as_ptr()).index }
     }
 
     /// Number of buffers the device currently owns.
