@@ -5,8 +5,34 @@
 //! Layers, bottom up: [`uapi`] (wire format and pure protocol logic, host-tested), `sys` (the
 //! only `unsafe` code: virtio and IOMMU-core abstractions over C), `driver` (safe driver logic).
 
-pub mod uapi;
-mod sys;
 mod driver;
+mod sys;
+pub mod uapi;
 
-// MODULE-DECL: the module!/driver registration goes here.
+use sys::virtio::DeviceId;
+
+kernel::module_device_table!(
+    "virtio",
+    DeviceId,
+    VIRTIO_ID_TABLE,
+    @none,
+    [DeviceId::new(uapi::wire::VIRTIO_ID_IOMMU)]
+);
+
+module_virtio_driver! {
+    type: driver::Viommu,
+    name: "virtio_iommu_rs",
+    authors: ["virtio-iommu-rs developers"],
+    description: "Virtio IOMMU driver (Rust)",
+    license: "GPL",
+    params: {
+        probe_endpoint: i64 {
+            default: -1,
+            description: "Bring-up check: endpoint ID to PROBE at bind (-1: none)",
+        },
+        bringup_attach: bool {
+            default: false,
+            description: "Bring-up check: also attach that endpoint to an empty domain",
+        },
+    },
+}

@@ -1,3 +1,363 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! TODO
+//! Paging domains: domain IDs, mapping bookkeeping (the protocol core's [`Mappings`] over an
+//! `RBTree` under a `SpinLockIrq`), MAP/UNMAP requests, replay on first attach, identity maps.
+//!
+//! Lock order: a domain's `state` lock, then the request queue's lock (`queue` is called with
+//! `state` held so that the order of MAP/UNMAP on the queue is the order of the record).
+
+use super::{endpoint::Endpoint, Viommu};
+use crate::sys::iommu::{self, Domain, DomainOps, Geometry, Gfp, Prot};
+use crate::uapi::{
+    mappings::{identity_ranges, range_last, MapError, Mapping, MappingStore, Mappings, UnmapPlan},
+    probe::ResvRegion,
+    request::Request,
+    wire,
+};
+use kernel::{
+    device::Device,
+    new_spinlock_irq,
+    prelude::*,
+    rbtree::{RBTree, RBTreeNodeReservation},
+    sync::{Arc, ArcBorrow, SpinLockIrq},
+};
+
+/// The [`MappingStore`] of a domain for one operation: the tree, plus at most one node allocated
+/// before the lock was taken (insertion never allocates under the lock).
+struct Store<'a> {
+    tree: &'a mut RBTree<u64, Mapping>,
+    spare: Option<RBTreeNodeReservation<u64, Mapping>>,
+}
+
+impl MappingStore for Store<'_> {
+    type Error = Error;
+
+    fn insert(&mut self, m: Mapping) -> Result {
+        let node = self.spare.take().ok_or(ENOMEM)?;
+        self.tree.insert(node.into_node(m.iova, m));
+        Ok(())
+    }
+
+    fn remove(&mut self, iova: u64) -> Option<Mapping> {
+        self.tree.remove(&iova)
+    }
+
+    fn floor(&self, iova: u64) -> Option<Mapping> {
+        match self.tree.cursor_lower_bound(&iova) {
+            Some(c) => {
+                let (k, v) = c.current();
+                if *k == iova {
+                    Some(*v)
+                } else {
+                    c.peek_prev().map(|(_, v)| *v)
+                }
+            }
+            None => self.tree.cursor_back().map(|c| *c.current().1),
+        }
+    }
+
+    fn ceil(&self, iova: u64) -> Option<Mapping> {
+        self.tree.cursor_lower_bound(&iova).map(|c| *c.current().1)
+    }
+}
+
+/// Mutable state of a paging domain.
+struct DomainState {
+    /// Every mapping of the domain, keyed by first IOVA.
+    tree: RBTree<u64, Mapping>,
+    /// Endpoint devices attached. At 0 the device has no such domain (it destroys a domain when
+    /// its last endpoint detaches), so nothing is sent and the first attach replays the tree.
+    endpoints: usize,
+}
+
+impl DomainState {
+    fn mappings(
+        &mut self,
+        spare: Option<RBTreeNodeReservation<u64, Mapping>>,
+    ) -> Mappings<Store<'_>> {
+        Mappings::new(Store {
+            tree: &mut self.tree,
+            spare,
+        })
+    }
+}
+
+/// A paging domain of the virtio-iommu (the data of a [`Domain`]).
+#[pin_data(PinnedDrop)]
+pub(crate) struct VDomain {
+    viommu: Arc<Viommu>,
+    id: u32,
+    #[pin]
+    state: SpinLockIrq<DomainState>,
+}
+
+/// `MAP_F_*` flags for `prot`, or `EINVAL` for MMIO without `F_MMIO`.
+fn map_flags(viommu: &Viommu, prot: Prot) -> Result<u32> {
+    let mut flags = 0;
+    if prot.read() {
+        flags |= wire::MAP_F_READ;
+    }
+    if prot.write() {
+        flags |= wire::MAP_F_WRITE;
+    }
+    if prot.mmio() {
+        if !viommu.config.mmio {
+            return Err(EINVAL);
+        }
+        flags |= wire::MAP_F_MMIO;
+    }
+    Ok(flags)
+}
+
+impl VDomain {
+    /// Allocates an empty paging domain on `viommu`.
+    pub(crate) fn alloc(viommu: &Arc<Viommu>, dev: &Device) -> Result<Arc<Domain<Self>>> {
+        let cfg = &viommu.config;
+        let page_size = kernel::page::PAGE_SIZE as u64;
+        if cfg.granule > page_size {
+            dev_err!(
+                dev,
+                "granule {:#x} larger than system page size {:#x}\n",
+                cfg.granule,
+                page_size
+            );
+            return Err(ENODEV);
+        }
+        let (first, last) = viommu.iommu.paging_ids(cfg);
+        let id = viommu.iommu.domain_ids.alloc_range(first, last)?;
+        let geometry = Geometry {
+            start: cfg.input_start,
+            end: cfg.input_end,
+            force_aperture: true,
+        };
+        let r = Domain::new(
+            geometry,
+            cfg.pgsize_bitmap,
+            try_pin_init!(Self {
+                viommu: viommu.clone(),
+                id,
+                state <- new_spinlock_irq!(DomainState { tree: RBTree::new(), endpoints: 0 }),
+            }? Error),
+        );
+        if r.is_err() {
+            viommu.iommu.domain_ids.free(id);
+        }
+        r
+    }
+
+    /// Allocates a paging domain mapped 1:1 over the aperture, minus the `regions` of the
+    /// endpoint (identity domain without `F_BYPASS_CONFIG`).
+    pub(crate) fn alloc_identity(
+        viommu: &Arc<Viommu>,
+        dev: &Device,
+        regions: &[ResvRegion],
+    ) -> Result<Arc<Domain<Self>>> {
+        let dom = Self::alloc(viommu, dev)?;
+        let cfg = &viommu.config;
+        let flags = wire::MAP_F_READ | wire::MAP_F_WRITE;
+        for (start, end) in identity_ranges(cfg.input_start, cfg.input_end, regions, cfg.granule) {
+            let spare = RBTreeNodeReservation::new(GFP_KERNEL)?;
+            let size = end.wrapping_sub(start).checked_add(1).ok_or(EOVERFLOW)?;
+            let mut st = dom.state.lock();
+            st.mappings(Some(spare))
+                .map(start, start, size, flags)
+                .map_err(|_| EINVAL)?;
+        }
+        Ok(dom)
+    }
+
+    /// The device's domain ID.
+    pub(crate) fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// The IOMMU instance of the domain.
+    pub(crate) fn viommu(&self) -> &Arc<Viommu> {
+        &self.viommu
+    }
+
+    /// Records that one more endpoint device is attached (after its ATTACH succeeded); the first
+    /// one replays every mapping, since the device created the domain empty. Returns the result
+    /// of the replay.
+    pub(crate) fn endpoint_attached(&self) -> Result {
+        let replayed = {
+            let mut st = self.state.lock();
+            let first = st.endpoints == 0;
+            st.endpoints = st.endpoints.saturating_add(1);
+            let mut n = 0usize;
+            if first {
+                for m in st.mappings(None).iter() {
+                    // Under the lock, so: atomic allocation.
+                    self.viommu.queue(&Request::map_from(self.id, &m))?;
+                    n = n.saturating_add(1);
+                }
+            }
+            n
+        };
+        if replayed > 0 {
+            self.viommu.sync().inspect_err(|e| {
+                dev_err!(
+                    self.viommu.dev(),
+                    "replaying {} mappings of domain {} failed: {:?}\n",
+                    replayed,
+                    self.id,
+                    e
+                );
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Records that an endpoint device left the domain (ATTACH elsewhere or DETACH succeeded).
+    pub(crate) fn endpoint_detached(&self) {
+        let mut st = self.state.lock();
+        st.endpoints = st.endpoints.saturating_sub(1);
+    }
+
+    fn attached(&self) -> bool {
+        self.state.lock().endpoints > 0
+    }
+
+    fn sync_if_attached(&self) -> Result {
+        if self.attached() {
+            self.viommu.sync()
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[pinned_drop]
+impl PinnedDrop for VDomain {
+    fn drop(self: Pin<&mut Self>) {
+        self.viommu.iommu.domain_ids.free(self.id);
+    }
+}
+
+#[vtable]
+impl DomainOps for VDomain {
+    type Endpoint = Endpoint;
+
+    fn attach_dev(domain: ArcBorrow<'_, Domain<Self>>, dev: &Device, ep: &Endpoint) -> Result {
+        ep.attach_paging(domain.into(), dev)
+    }
+
+    fn map_pages(
+        domain: &Domain<Self>,
+        iova: u64,
+        paddr: u64,
+        pgsize: usize,
+        pgcount: usize,
+        prot: Prot,
+        gfp: Gfp,
+    ) -> Result<usize> {
+        let size = pgsize.checked_mul(pgcount).ok_or(EINVAL)?;
+        let flags = map_flags(&domain.viommu, prot)?;
+        let last = range_last(iova, size as u64).ok_or(EINVAL)?;
+        // Everything that allocates is done before the lock, with the caller's `gfp` (the C
+        // driver allocates with GFP_ATOMIC whatever the caller allows).
+        let spare = RBTreeNodeReservation::new(gfp.flags())?;
+        let req = domain.viommu.prepare(
+            &Request::Map {
+                domain: domain.id,
+                virt_start: iova,
+                virt_end: last,
+                phys_start: paddr,
+                flags,
+            },
+            gfp,
+        )?;
+        let mut guard = domain.state.lock();
+        let st = &mut *guard;
+        let attached = st.endpoints > 0;
+        let mut maps = st.mappings(Some(spare));
+        let m = maps
+            .map(iova, paddr, size as u64, flags)
+            .map_err(|e| match e {
+                MapError::BadRange => EINVAL,
+                MapError::Overlap { .. } => EEXIST,
+                MapError::Store(e) => e,
+            })?;
+        if attached {
+            if let Err(e) = domain.viommu.queue_prepared(req) {
+                maps.remove_exact(m.iova);
+                return Err(e);
+            }
+        }
+        Ok(size)
+    }
+
+    fn unmap_pages(domain: &Domain<Self>, iova: u64, pgsize: usize, pgcount: usize) -> usize {
+        let Some(size) = pgsize.checked_mul(pgcount) else {
+            return 0;
+        };
+        let mut guard = domain.state.lock();
+        let st = &mut *guard;
+        let attached = st.endpoints > 0;
+        let mut maps = st.mappings(None);
+        let plan = maps.plan_unmap(iova, size as u64);
+        match plan {
+            UnmapPlan::Nothing => 0,
+            UnmapPlan::Split { straddling } => {
+                if iommu::fault_ratelimit() {
+                    dev_err!(
+                        domain.viommu.dev(),
+                        "unmap {:#x}+{:#x} would split mapping {:#x}-{:#x}\n",
+                        iova,
+                        size,
+                        straddling.iova,
+                        straddling.last
+                    );
+                }
+                0
+            }
+            UnmapPlan::Unmap {
+                virt_start,
+                virt_end,
+                ..
+            } => {
+                if attached {
+                    let req = Request::Unmap {
+                        domain: domain.id,
+                        virt_start,
+                        virt_end,
+                    };
+                    // Under the lock (the range depends on the record): atomic allocation.
+                    if domain.viommu.queue(&req).is_err() {
+                        return 0;
+                    }
+                }
+                usize::try_from(maps.commit_unmap(&plan)).unwrap_or(usize::MAX)
+            }
+        }
+    }
+
+    fn flush_iotlb_all(domain: &Domain<Self>) {
+        if let Err(e) = domain.sync_if_attached() {
+            if iommu::fault_ratelimit() {
+                dev_err!(domain.viommu.dev(), "flush failed: {:?}\n", e);
+            }
+        }
+    }
+
+    fn iotlb_sync_map(domain: &Domain<Self>, _iova: u64, _size: usize) -> Result {
+        domain.sync_if_attached()
+    }
+
+    fn iotlb_sync(domain: &Domain<Self>) {
+        if let Err(e) = domain.sync_if_attached() {
+            if iommu::fault_ratelimit() {
+                dev_err!(domain.viommu.dev(), "unmap failed: {:?}\n", e);
+            }
+        }
+    }
+
+    fn iova_to_phys(domain: &Domain<Self>, iova: u64) -> u64 {
+        domain
+            .state
+            .lock()
+            .mappings(None)
+            .iova_to_phys(iova)
+            .unwrap_or(0)
+    }
+}

@@ -6,3 +6,274 @@ mod domain;
 mod endpoint;
 mod event;
 mod requestq;
+
+use crate::{
+    sys::virtio::{self, VqHandle},
+    uapi::{
+        config::{self, ConfigError, DeviceConfig},
+        fault::Fault,
+        probe, request,
+        wire::{self, CFG_SIZE},
+    },
+};
+use core::pin::Pin;
+use kernel::{
+    device::Core,
+    new_mutex,
+    page::PAGE_SIZE,
+    prelude::*,
+    sync::{aref::ARef, Arc, Mutex},
+};
+
+use event::EventQueue;
+use requestq::{Request, RequestQueue};
+
+/// Index of the request queue.
+const REQUESTQ: u32 = 0;
+/// Index of the event queue.
+const EVENTQ: u32 = 1;
+
+/// Device feature bits the driver offers (asking the core about any other is a BUG()).
+const FEATURES: [u32; 6] = [
+    wire::F_INPUT_RANGE,
+    wire::F_DOMAIN_RANGE,
+    wire::F_MAP_UNMAP,
+    wire::F_PROBE,
+    wire::F_MMIO,
+    wire::F_BYPASS_CONFIG,
+];
+
+/// State of one virtio-iommu device, pinned and published before the device is live.
+#[pin_data]
+pub(crate) struct Viommu {
+    /// The virtio device.
+    pub(crate) vdev: ARef<virtio::Device>,
+    /// Validated device parameters.
+    pub(crate) config: DeviceConfig,
+    /// The request queue.
+    #[pin]
+    pub(crate) requestq: RequestQueue,
+    /// The event queue.
+    #[pin]
+    eventq: EventQueue,
+    /// IOMMU-core side state (domain IDs, endpoints).
+    #[pin]
+    pub(crate) iommu: endpoint::IommuState,
+}
+
+/// Per-device driver data: the device state is shared (`Arc`) with the domains and endpoints
+/// the IOMMU core holds, which may outlive a callback; the registration is dropped in `remove`.
+#[pin_data]
+pub(crate) struct ViommuData {
+    viommu: Arc<Viommu>,
+    #[pin]
+    reg: Mutex<Option<Pin<KBox<endpoint::IommuRegistration>>>>,
+}
+
+impl Viommu {
+    /// Negotiated features as a bit mask ([`FEATURES`] and `VERSION_1` only).
+    fn features(vdev: &virtio::Device) -> u64 {
+        let bits = FEATURES.iter().copied();
+        Iterator::chain(bits, [wire::F_VERSION_1])
+            .filter(|&b| vdev.has_feature(b))
+            .fold(0, |m, b| m | wire::feature(b))
+    }
+
+    /// Reads and validates the configuration space.
+    fn read_config(vdev: &virtio::Device) -> Result<DeviceConfig> {
+        let mut raw = [0u8; CFG_SIZE];
+        vdev.read_config(0, &mut raw);
+        let features = Self::features(vdev);
+        config::validate_bytes(&raw, features, PAGE_SIZE as u64).map_err(|e| {
+            match e {
+                ConfigError::NoVersion1 | ConfigError::NoMapUnmap => dev_err!(
+                    vdev.as_ref(),
+                    "device lacks VERSION_1 or MAP_UNMAP (features {:#x}): not supported\n",
+                    features
+                ),
+                ConfigError::GranuleTooLarge { granule, page_size } => dev_err!(
+                    vdev.as_ref(),
+                    "granule {:#x} larger than system page size {:#x}\n",
+                    granule,
+                    page_size
+                ),
+                e => dev_err!(vdev.as_ref(), "invalid device configuration: {:?}\n", e),
+            }
+            Error::from_errno(-e.errno())
+        })
+    }
+
+    /// Handles a fault reported by the device (hard IRQ context).
+    fn report_fault(&self, fault: &Fault) {
+        event::log_fault(&self.vdev, fault);
+        endpoint::report_fault(self, fault);
+    }
+
+    /// Bring-up check (module parameter `probe_endpoint`): PROBE `endpoint` and log its
+    /// reserved regions, then batch a MAP and an UNMAP on a domain that does not exist and
+    /// check that `sync` reports both failures. With `bringup_attach`, first attach `endpoint`
+    /// to an empty domain so that its DMA faults.
+    fn bringup_check(&self, endpoint: u32) -> Result {
+        let rq = &self.requestq;
+        let reply = rq.send(rq.request(request::Request::Probe { endpoint }, GFP_KERNEL)?)?;
+        for r in probe::parse_properties(reply.probe_properties()) {
+            match r {
+                Ok(r) => dev_info!(
+                    self.vdev.as_ref(),
+                    "EP {}: resv [{:#x}, {:#x}] {:?}\n",
+                    endpoint,
+                    r.start,
+                    r.end,
+                    r.kind
+                ),
+                Err(e) => dev_warn!(
+                    self.vdev.as_ref(),
+                    "EP {}: bad property {:?}\n",
+                    endpoint,
+                    e
+                ),
+            }
+        }
+        if crate::module_parameters::bringup_attach.value() {
+            // An empty domain: the endpoint's DMA now faults (eventq path).
+            let domain = self.config.first_domain;
+            let attach = request::Request::Attach {
+                domain,
+                endpoint,
+                bypass: false,
+            };
+            let res = rq.send(rq.request(attach, GFP_KERNEL)?).map(|_| ());
+            dev_info!(
+                self.vdev.as_ref(),
+                "EP {} attached to empty domain {}: {:?}\n",
+                endpoint,
+                domain,
+                res
+            );
+        }
+        let domain = self.config.last_domain;
+        let (virt_start, virt_end) = (0, self.config.granule - 1);
+        rq.queue(
+            rq.request(
+                request::Request::Map {
+                    domain,
+                    virt_start,
+                    virt_end,
+                    phys_start: 0,
+                    flags: wire::MAP_F_READ,
+                },
+                GFP_KERNEL,
+            )?,
+            GFP_KERNEL,
+        )?;
+        rq.queue(
+            rq.request(
+                request::Request::Unmap {
+                    domain,
+                    virt_start,
+                    virt_end,
+                },
+                GFP_KERNEL,
+            )?,
+            GFP_KERNEL,
+        )?;
+        let res = rq.sync();
+        dev_info!(
+            self.vdev.as_ref(),
+            "batch on absent domain {}: {:?} (expected ENOENT)\n",
+            domain,
+            res
+        );
+        Ok(())
+    }
+}
+
+impl virtio::Driver for Viommu {
+    type Data = ViommuData;
+    const ID_TABLE: &'static dyn kernel::device_id::IdTable<virtio::DeviceId, ()> =
+        &crate::VIRTIO_ID_TABLE;
+    const FEATURES: &'static [u32] = &FEATURES;
+    const VQ_NAMES: &'static [&'static CStr] = &[c"request", c"event"];
+
+    fn probe<'a>(
+        vdev: &'a virtio::Device<Core<'_>>,
+        vqs: KVec<VqHandle>,
+    ) -> impl PinInit<ViommuData, Error> + 'a {
+        pin_init::pin_init_scope(move || {
+            let config = Self::read_config(vdev)?;
+            let mut vqs = vqs.into_iter();
+            let (Some(rq), Some(eq)) = (vqs.next(), vqs.next()) else {
+                return Err(EINVAL);
+            };
+            let vdev: ARef<virtio::Device> = vdev.into();
+            let viommu = Arc::pin_init(
+                try_pin_init!(Self {
+                    requestq <- RequestQueue::new(vdev.clone(), rq, config.probe_size),
+                    eventq <- EventQueue::new(vdev.clone(), eq),
+                    iommu <- endpoint::IommuState::new(),
+                    vdev,
+                    config,
+                }? Error),
+                GFP_KERNEL,
+            )?;
+            Ok(try_pin_init!(ViommuData {
+                viommu,
+                reg <- new_mutex!(None),
+            }? Error))
+        })
+    }
+
+    fn start(vdev: &virtio::Device<Core<'_>>, data: Pin<&ViommuData>) -> Result {
+        let this = &data.viommu;
+        let c = &this.config;
+        dev_info!(
+            vdev.as_ref(),
+            "features {:#x} page_size_mask {:#x} input [{:#x}, {:#x}] domains [{}, {}] identity {:?} probe_size {}\n",
+            Self::features(vdev),
+            c.pgsize_bitmap,
+            c.input_start,
+            c.input_end,
+            c.first_domain,
+            c.last_domain,
+            c.identity_domain,
+            c.probe_size
+        );
+        let ep = crate::module_parameters::probe_endpoint.value();
+        if c.probe_size > 0 {
+            if let Ok(ep) = u32::try_from(ep) {
+                if let Err(e) = this.bringup_check(ep) {
+                    dev_warn!(
+                        vdev.as_ref(),
+                        "bring-up check on EP {} failed: {:?}\n",
+                        ep,
+                        e
+                    );
+                }
+            }
+        }
+        // Endpoints are probed during registration: the queues must work already.
+        let hwdev = crate::sys::iommu::parent(vdev.as_ref()).ok_or(ENODEV)?;
+        let reg = endpoint::register(this, vdev.as_ref(), hwdev, vdev.as_ref().name())?;
+        *data.reg.lock() = Some(reg);
+        Ok(())
+    }
+
+    fn vq_callback(data: Pin<&ViommuData>, index: u32) {
+        let this = &data.viommu;
+        match index {
+            REQUESTQ => this.requestq.complete(),
+            EVENTQ => this.eventq.process(|f| this.report_fault(f)),
+            _ => {}
+        }
+    }
+
+    fn remove(vdev: &virtio::Device<Core<'_>>, data: Pin<&ViommuData>) {
+        dev_info!(vdev.as_ref(), "removing\n");
+        // Unregister (releases every endpoint) while the queues still work.
+        drop(data.reg.lock().take());
+    }
+
+    fn config_changed(vdev: &virtio::Device, _data: Pin<&ViommuData>) {
+        dev_warn!(vdev.as_ref(), "config changed (ignored)\n");
+    }
+}

@@ -1,3 +1,268 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! TODO
+//! The request queue: synchronous requests ([`RequestQueue::send`], sleeping on a completion
+//! signalled by the queue callback) and batched ones ([`RequestQueue::queue`] +
+//! [`RequestQueue::sync`], atomic-safe with a bounded spin). Every reply is checked (status and
+//! used length); batched replies are folded so that no failure is lost. A device that stops
+//! answering is broken once and every later request fails fast.
+
+use crate::{
+    sys::{
+        sync::{printk_ratelimit, Waiter},
+        virtio::{self, Buffer, Virtqueue, VqHandle},
+    },
+    uapi::request::{self, BatchFold, ReqError},
+};
+use kernel::{
+    alloc::Flags,
+    new_mutex, new_spinlock_irq,
+    prelude::*,
+    processor::cpu_relax,
+    sync::{aref::ARef, Mutex, SpinLockIrq},
+    time::{Delta, Instant, Monotonic},
+};
+
+/// How long the device may take to answer before it is declared dead (generous for TCG).
+const TIMEOUT_MS: u32 = 10_000;
+
+/// Driver context of a request buffer.
+struct Meta {
+    /// `send` waits for this one (its reply goes to `State::reply`).
+    waited: bool,
+    /// Used length reported by the device.
+    used: u32,
+}
+
+/// A request and its reply buffer (kmalloc'd, as virtqueues need).
+pub(crate) struct Request(KBox<Buffer<Meta>>);
+
+impl Request {
+    /// Encodes `req`; `probe_size` sizes the reply of a PROBE.
+    pub(crate) fn new(req: request::Request, probe_size: u32, gfp: Flags) -> Result<Self> {
+        let layout = req.layout(probe_size);
+        let meta = Meta {
+            waited: false,
+            used: 0,
+        };
+        let mut buf = Buffer::new(meta, layout.readable, layout.writable, gfp)?;
+        req.encode(buf.bytes_mut(), probe_size).map_err(req_err)?;
+        Ok(Self(buf))
+    }
+
+    /// Outcome reported by the device: status, and a used length covering the whole reply.
+    pub(crate) fn result(&self) -> core::result::Result<(), ReqError> {
+        request::parse_reply(self.0.writable(), self.0.ctx.used)
+    }
+
+    /// The properties area of a PROBE reply.
+    pub(crate) fn probe_properties(&self) -> &[u8] {
+        request::probe_properties(self.0.writable())
+    }
+}
+
+/// Converts a protocol error to a kernel error.
+pub(crate) fn req_err(e: ReqError) -> Error {
+    Error::from_errno(e.to_errno())
+}
+
+/// Queue state, under the IRQ-safe lock.
+struct State {
+    vq: Virtqueue<Meta>,
+    /// Batched requests owned by the device.
+    batched: usize,
+    /// Replies of batched requests not yet reported by `sync`.
+    fold: BatchFold,
+    /// The reply of the request `send` waits for, once back.
+    reply: Option<KBox<Buffer<Meta>>>,
+    /// The device stopped answering: fail everything.
+    broken: bool,
+}
+
+/// The request queue of a device.
+#[pin_data]
+pub(crate) struct RequestQueue {
+    #[pin]
+    state: SpinLockIrq<State>,
+    /// Serialises `send` callers (one waited request at a time).
+    #[pin]
+    send_lock: Mutex<()>,
+    #[pin]
+    done: Waiter,
+    vdev: ARef<virtio::Device>,
+    probe_size: u32,
+}
+
+impl RequestQueue {
+    /// A request queue over `vq`; PROBE replies hold `probe_size` bytes of properties.
+    pub(crate) fn new(
+        vdev: ARef<virtio::Device>,
+        vq: VqHandle,
+        probe_size: u32,
+    ) -> impl PinInit<Self, Error> {
+        let state = State {
+            vq: Virtqueue::new(vq),
+            batched: 0,
+            fold: BatchFold::new(),
+            reply: None,
+            broken: false,
+        };
+        try_pin_init!(Self {
+            state <- new_spinlock_irq!(state, "viommu_requestq"),
+            send_lock <- new_mutex!((), "viommu_send"),
+            done <- Waiter::new(),
+            vdev,
+            probe_size,
+        })
+    }
+
+    /// Builds a request for this queue.
+    pub(crate) fn request(&self, req: request::Request, gfp: Flags) -> Result<Request> {
+        Request::new(req, self.probe_size, gfp)
+    }
+
+    /// Sends one request and sleeps until its reply (process context). Returns the request
+    /// with its reply if the device reports success.
+    pub(crate) fn send(&self, req: Request) -> Result<Request> {
+        let _serial = self.send_lock.lock();
+        let mut buf = req.0;
+        buf.ctx.waited = true;
+        {
+            let mut st = self.state.lock();
+            self.add_locked(&mut st, buf, GFP_KERNEL)?;
+            st.vq.kick();
+        }
+        let start = Instant::<Monotonic>::now();
+        let buf = loop {
+            let waited = start.elapsed().as_millis();
+            let left = u32::try_from(i64::from(TIMEOUT_MS) - waited).unwrap_or(0);
+            let woken = left > 0 && self.done.wait_timeout(left);
+            let mut st = self.state.lock();
+            if !woken {
+                // The reply may have raced with the timeout.
+                self.drain(&mut st);
+            }
+            if let Some(buf) = st.reply.take() {
+                break buf;
+            }
+            if !woken {
+                self.declare_dead(&mut st);
+                return Err(ETIMEDOUT);
+            }
+            // A completion left over from an earlier timed-out wait: wait again.
+        };
+        let req = Request(buf);
+        req.result().map_err(req_err)?;
+        Ok(req)
+    }
+
+    /// Queues a batched request (MAP/UNMAP) without notifying the device; its result is
+    /// reported by the next [`RequestQueue::sync`]. Callable in atomic context with
+    /// `GFP_ATOMIC`.
+    pub(crate) fn queue(&self, req: Request, gfp: Flags) -> Result {
+        let mut st = self.state.lock();
+        self.add_locked(&mut st, req.0, gfp)?;
+        st.batched += 1;
+        Ok(())
+    }
+
+    /// Notifies the device and waits for every batched request; returns the first failure
+    /// among them (all are logged). Callable in atomic context: spins, bounded by a deadline.
+    pub(crate) fn sync(&self) -> Result {
+        let mut st = self.state.lock();
+        self.flush_locked(&mut st)?;
+        let fold = core::mem::take(&mut st.fold);
+        drop(st);
+        self.report(&fold)
+    }
+
+    /// Called from the queue callback: collects replies and wakes `send`.
+    pub(crate) fn complete(&self) {
+        let mut st = self.state.lock();
+        self.drain(&mut st);
+    }
+
+    /// Posts `buf`, syncing once to make room when the ring is full.
+    fn add_locked(&self, st: &mut State, buf: KBox<Buffer<Meta>>, gfp: Flags) -> Result {
+        if st.broken {
+            return Err(ENODEV);
+        }
+        let buf = match st.vq.add(buf, gfp) {
+            Ok(()) => return Ok(()),
+            Err((e, buf)) if e == ENOSPC => buf,
+            Err((e, _)) => return Err(e),
+        };
+        self.flush_locked(st)?;
+        st.vq.add(buf, gfp).map_err(|(e, _)| e)
+    }
+
+    /// Kicks and spins until no batched request is left with the device.
+    fn flush_locked(&self, st: &mut State) -> Result {
+        if st.broken {
+            return Err(ENODEV);
+        }
+        if st.batched == 0 {
+            return Ok(());
+        }
+        st.vq.kick();
+        let start = Instant::<Monotonic>::now();
+        let limit = Delta::from_millis(TIMEOUT_MS.into());
+        loop {
+            self.drain(st);
+            if st.batched == 0 {
+                return Ok(());
+            }
+            if start.elapsed() > limit {
+                self.declare_dead(st);
+                return Err(ETIMEDOUT);
+            }
+            cpu_relax();
+        }
+    }
+
+    /// Takes back every used buffer: folds batched replies, hands the waited one to `send`.
+    fn drain(&self, st: &mut State) {
+        while let Some((mut buf, used)) = st.vq.get_buf() {
+            buf.ctx.used = used;
+            if buf.ctx.waited {
+                st.reply = Some(buf);
+                self.done.complete();
+            } else {
+                st.batched = st.batched.saturating_sub(1);
+                st.fold.push(Request(buf).result());
+            }
+        }
+    }
+
+    /// The device did not answer in time: break it (once). Its buffers stay owned by the
+    /// queue until the device is reset at unbind.
+    fn declare_dead(&self, st: &mut State) {
+        if !st.broken {
+            st.broken = true;
+            self.vdev.break_device();
+            dev_err!(
+                self.vdev.as_ref(),
+                "device not answering after {} ms ({} requests pending): disabled\n",
+                TIMEOUT_MS,
+                st.vq.in_flight()
+            );
+        }
+    }
+
+    /// Turns a batch fold into a result, logging failures.
+    fn report(&self, fold: &BatchFold) -> Result {
+        let Some((index, err)) = fold.first_error() else {
+            return Ok(());
+        };
+        if printk_ratelimit() {
+            dev_err!(
+                self.vdev.as_ref(),
+                "{} of {} batched requests failed; first (#{}): {:?}\n",
+                fold.failures(),
+                fold.count(),
+                index,
+                err
+            );
+        }
+        Err(req_err(err))
+    }
+}

@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Endpoint devices: firmware IDs (`iommu_fwspec`) and bus type.
+
+use crate::sys::bindings as hb;
+use kernel::{bindings, device::Device, error::to_result, prelude::*};
+
+fn raw(dev: &Device) -> *mut bindings::device {
+    // `Device` is a `#[repr(transparent)]` wrapper of `struct device`.
+    core::ptr::from_ref(dev).cast_mut().cast()
+}
+
+/// The endpoint IDs of `dev` (`fwspec->ids`); empty without a fwspec.
+///
+/// The IDs are stable while the device is bound to the IOMMU: the core only adds IDs before
+/// `probe_device` (`of_xlate`, ACPI VIOT) and frees the fwspec after `release_device`. Callers
+/// are IOMMU callbacks for `dev`, which run in between.
+pub(crate) fn fwspec_ids(dev: &Device) -> &[u32] {
+    // SAFETY: `dev` is valid; see above for the fwspec lifetime.
+    let fwspec = unsafe { hb::viommu_iommu_fwspec_get(raw(dev)) };
+    if fwspec.is_null() {
+        return &[];
+    }
+    // SAFETY: `fwspec` is valid, with `num_ids` initialised entries in its flexible array.
+    unsafe {
+        let n = usize::try_from((*fwspec).num_ids).unwrap_or(0);
+        core::slice::from_raw_parts((*fwspec).ids.as_ptr(), n)
+    }
+}
+
+/// Adds endpoint `ids` to the fwspec of `dev` (`of_xlate`).
+pub(crate) fn add_fwspec_ids(dev: &Device, ids: &[u32]) -> Result {
+    let n = i32::try_from(ids.len()).map_err(|_| EINVAL)?;
+    // SAFETY: `dev` is valid and `ids` holds `n` IDs.
+    to_result(unsafe { bindings::iommu_fwspec_add_ids(raw(dev), ids.as_ptr(), n) })
+}
+
+/// The raw device, for the other `sys::iommu` modules.
+pub(super) fn as_raw(dev: &Device) -> *mut bindings::device {
+    raw(dev)
+}
+
+/// The parent of `dev` (`Device::parent` is private to the `kernel` crate): for a virtio device,
+/// its transport device, whose fwnode endpoints' fwspecs name.
+pub(crate) fn parent(dev: &Device) -> Option<&Device> {
+    // SAFETY: `dev` is valid; a device holds a reference on its parent for its whole life.
+    let p = unsafe { (*raw(dev)).parent };
+    if p.is_null() {
+        None
+    } else {
+        // SAFETY: `p` is a valid device that outlives `dev` (see above).
+        Some(unsafe { Device::from_raw(p) })
+    }
+}

@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Paging domains: a driver struct with the C `iommu_domain` embedded, shared as an `Arc`.
+
+use super::ops::DomainOps;
+use kernel::{
+    bindings,
+    prelude::*,
+    sync::{Arc, ArcBorrow},
+    types::Opaque,
+};
+
+/// The IOVA aperture of a domain (`iommu_domain_geometry`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct Geometry {
+    /// First usable IOVA.
+    pub(crate) start: u64,
+    /// Last usable IOVA (inclusive).
+    pub(crate) end: u64,
+    /// DMA API users must stay inside the aperture.
+    pub(crate) force_aperture: bool,
+}
+
+/// A paging domain: the C `iommu_domain` followed by the driver's data `T`.
+///
+/// Always in an [`Arc`]: the IOMMU core holds one reference from `domain_alloc_*` until `free`;
+/// the driver may hold more (endpoints attached to it, fault reporting).
+///
+/// # Invariants
+///
+/// `raw` is the first field, so a pointer to `raw` is a pointer to the `Domain<T>`.
+#[repr(C)]
+#[pin_data]
+pub(crate) struct Domain<T> {
+    raw: Opaque<bindings::iommu_domain>,
+    #[pin]
+    data: T,
+}
+
+// SAFETY: the C domain is written by the core only right after allocation (type, owner, ops),
+// before the domain is shared; afterwards only read. `T` is shared as `T` itself allows.
+unsafe impl<T: Send + Sync> Send for Domain<T> {}
+// SAFETY: see `Send`.
+unsafe impl<T: Send + Sync> Sync for Domain<T> {}
+
+impl<T> core::ops::Deref for Domain<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.data
+    }
+}
+
+impl<T: DomainOps> Domain<T> {
+    /// Allocates a domain with aperture `geometry` and page sizes `pgsize_bitmap`.
+    pub(crate) fn new(
+        geometry: Geometry,
+        pgsize_bitmap: u64,
+        data: impl PinInit<T, Error>,
+    ) -> Result<Arc<Self>> {
+        // SAFETY: all-zero is a valid `iommu_domain`; the core sets type, owner and ops.
+        let mut d: bindings::iommu_domain = unsafe { core::mem::zeroed() };
+        d.pgsize_bitmap = usize::try_from(pgsize_bitmap).map_err(|_| EINVAL)?;
+        d.geometry = bindings::iommu_domain_geometry {
+            aperture_start: geometry.start,
+            aperture_end: geometry.end,
+            force_aperture: geometry.force_aperture,
+        };
+        Arc::pin_init(
+            try_pin_init!(Self {
+                raw: Opaque::new(d),
+                data <- data,
+            }? Error),
+            GFP_KERNEL,
+        )
+    }
+
+    /// The C domain.
+    pub(crate) fn as_raw(&self) -> *mut bindings::iommu_domain {
+        self.raw.get()
+    }
+
+    /// Hands one reference to the core.
+    pub(super) fn into_raw(this: Arc<Self>) -> *mut bindings::iommu_domain {
+        // INVARIANT: `raw` is the first field of a `#[repr(C)]` struct.
+        Arc::into_raw(this).cast_mut().cast()
+    }
+
+    /// Borrows a domain given by the core.
+    ///
+    /// # Safety
+    ///
+    /// `raw` must come from [`Self::into_raw`] and `free` must not have been called on it.
+    pub(super) unsafe fn borrow_raw<'a>(raw: *mut bindings::iommu_domain) -> ArcBorrow<'a, Self> {
+        // SAFETY: per the type invariant `raw` points to the `Domain<T>` given by `into_raw`,
+        // whose reference is still held by the core.
+        unsafe { ArcBorrow::from_raw(raw.cast_const().cast()) }
+    }
+
+    /// Takes back the core's reference (`free`).
+    ///
+    /// # Safety
+    ///
+    /// `raw` must come from [`Self::into_raw`]; it must not be used afterwards.
+    pub(super) unsafe fn from_raw(raw: *mut bindings::iommu_domain) -> Arc<Self> {
+        // SAFETY: per the function contract and the type invariant.
+        unsafe { Arc::from_raw(raw.cast_const().cast()) }
+    }
+}

@@ -1,0 +1,673 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The `#[vtable]` traits of an IOMMU driver and the C tables built from them.
+
+use super::{domain::Domain, resv::ResvList};
+use crate::sys::bindings as hb;
+use kernel::{
+    bindings,
+    device::Device,
+    error::{from_result, VTABLE_DEFAULT_ERROR},
+    ffi,
+    prelude::*,
+    sync::{Arc, ArcBorrow},
+    types::Opaque,
+};
+
+/// Allocation context of a callback that may run in atomic context (`map_pages`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Gfp {
+    /// The caller may sleep (`GFP_KERNEL`).
+    Kernel,
+    /// The caller may not sleep (`GFP_ATOMIC`).
+    Atomic,
+}
+
+impl Gfp {
+    fn from_raw(gfp: bindings::gfp_t) -> Self {
+        // SAFETY: `viommu_iommu_gfp_blocking` only inspects its argument.
+        if unsafe { hb::viommu_iommu_gfp_blocking(gfp) } {
+            Self::Kernel
+        } else {
+            Self::Atomic
+        }
+    }
+
+    /// Allocation flags for this context.
+    pub(crate) fn flags(self) -> kernel::alloc::Flags {
+        match self {
+            Self::Kernel => GFP_KERNEL,
+            Self::Atomic => GFP_ATOMIC,
+        }
+    }
+}
+
+/// An IOMMU capability queried by `capable()`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Cap {
+    /// `IOMMU_CAP_CACHE_COHERENCY`: `IOMMU_CACHE` is supported (VFIO requires it).
+    CacheCoherency,
+    /// `IOMMU_CAP_DEFERRED_FLUSH`: lazy invalidation (flush queue) is fine.
+    DeferredFlush,
+    /// Any other capability.
+    Other(u32),
+}
+
+impl Cap {
+    fn from_raw(cap: bindings::iommu_cap) -> Self {
+        match cap {
+            bindings::iommu_cap_IOMMU_CAP_CACHE_COHERENCY => Self::CacheCoherency,
+            bindings::iommu_cap_IOMMU_CAP_DEFERRED_FLUSH => Self::DeferredFlush,
+            other => Self::Other(other),
+        }
+    }
+}
+
+/// Access permissions of a mapping (`IOMMU_READ`, `IOMMU_WRITE`, `IOMMU_MMIO`, ...).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct Prot(u32);
+
+impl Prot {
+    /// Reads are allowed.
+    pub(crate) fn read(self) -> bool {
+        self.0 & bindings::IOMMU_READ != 0
+    }
+    /// Writes are allowed.
+    pub(crate) fn write(self) -> bool {
+        self.0 & bindings::IOMMU_WRITE != 0
+    }
+    /// The target is MMIO (device memory).
+    pub(crate) fn mmio(self) -> bool {
+        self.0 & bindings::IOMMU_MMIO != 0
+    }
+}
+
+/// Result of [`IommuOps::domain_alloc_identity`].
+pub(crate) enum Identity<D> {
+    /// Use the module's static identity domain ([`IommuOps::attach_identity`]).
+    Static,
+    /// Use this paging domain, already mapped 1:1.
+    Paging(Arc<Domain<D>>),
+}
+
+/// Operations of an IOMMU driver (`struct iommu_ops`).
+///
+/// `device_group` is always provided (`pci_device_group` or `generic_device_group`).
+#[vtable]
+pub(crate) trait IommuOps: StaticDomains + Sized + 'static {
+    /// Driver data of one IOMMU instance, given to [`Registration`](super::Registration).
+    type Instance: Send + Sync;
+    /// Private data of an endpoint device (`dev_iommu_priv`).
+    type Endpoint: Send + Sync;
+    /// Data of a paging domain.
+    type Domain: DomainOps<Endpoint = Self::Endpoint>;
+
+    /// Whether the IOMMU serving `dev` has capability `cap`.
+    fn capable(_dev: &Device, _cap: Cap) -> bool {
+        false
+    }
+
+    /// `dev` names instance `inst` in its fwspec: builds its endpoint data.
+    fn probe_device(inst: &Arc<Self::Instance>, dev: &Device) -> Result<Arc<Self::Endpoint>>;
+
+    /// `dev` is going away; `ep` is the last reference the core held.
+    fn release_device(_dev: &Device, _ep: Arc<Self::Endpoint>) {}
+
+    /// Allocates a paging domain for `dev`.
+    fn domain_alloc_paging(dev: &Device, ep: &Self::Endpoint) -> Result<Arc<Domain<Self::Domain>>>;
+
+    /// Allocates an identity domain for `dev`.
+    fn domain_alloc_identity(
+        _dev: &Device,
+        _ep: &Self::Endpoint,
+    ) -> Result<Identity<Self::Domain>> {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Attaches `dev` to the static identity domain.
+    fn attach_identity(_dev: &Device, _ep: &Self::Endpoint) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Attaches `dev` to the static blocked domain (also the release domain).
+    fn attach_blocked(_dev: &Device, _ep: &Self::Endpoint) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Adds the reserved regions of `dev` to `list`.
+    fn get_resv_regions(_dev: &Device, _ep: &Self::Endpoint, _list: &mut ResvList<'_>) {}
+
+    /// Device-tree `iommus`/`iommu-map` cell(s) `args` for `dev` (before `probe_device`).
+    fn of_xlate(_dev: &Device, _args: &[u32]) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+}
+
+/// Operations of a paging domain (`struct iommu_domain_ops`); `free` is `Drop`.
+#[vtable]
+pub(crate) trait DomainOps: Send + Sync + Sized + 'static {
+    /// Endpoint private data (the same as [`IommuOps::Endpoint`]).
+    type Endpoint: Send + Sync;
+
+    /// Attaches `dev` to `domain`. On error `dev` must still be attached where it was.
+    fn attach_dev(domain: ArcBorrow<'_, Domain<Self>>, dev: &Device, ep: &Self::Endpoint)
+        -> Result;
+
+    /// Maps `pgcount` pages of `pgsize` bytes at `iova` to `paddr`; returns the bytes mapped.
+    fn map_pages(
+        domain: &Domain<Self>,
+        iova: u64,
+        paddr: u64,
+        pgsize: usize,
+        pgcount: usize,
+        prot: Prot,
+        gfp: Gfp,
+    ) -> Result<usize>;
+
+    /// Unmaps `pgcount` pages of `pgsize` bytes at `iova`; returns the bytes unmapped.
+    fn unmap_pages(domain: &Domain<Self>, iova: u64, pgsize: usize, pgcount: usize) -> usize;
+
+    /// Makes every earlier map/unmap visible to the device (may be atomic).
+    fn flush_iotlb_all(_domain: &Domain<Self>) {}
+
+    /// Makes the mappings just created visible (may be atomic).
+    fn iotlb_sync_map(_domain: &Domain<Self>, _iova: u64, _size: usize) -> Result {
+        Ok(())
+    }
+
+    /// Completes the unmaps gathered so far (may be atomic).
+    fn iotlb_sync(_domain: &Domain<Self>) {}
+
+    /// Translates `iova`; 0 when unmapped.
+    fn iova_to_phys(_domain: &Domain<Self>, _iova: u64) -> u64 {
+        0
+    }
+}
+
+/// A C `iommu_ops` table (static, built by [`declare_iommu_ops!`](crate::declare_iommu_ops)).
+#[repr(transparent)]
+pub(crate) struct OpsTable(Opaque<bindings::iommu_ops>);
+
+// SAFETY: the table is written only by its const initializer; the core reads it.
+unsafe impl Sync for OpsTable {}
+
+impl OpsTable {
+    /// The C table.
+    pub(crate) const fn as_raw(&self) -> *const bindings::iommu_ops {
+        self.0.get()
+    }
+}
+
+/// A C `iommu_domain_ops` table.
+#[repr(transparent)]
+pub(crate) struct DomainOpsTable(Opaque<bindings::iommu_domain_ops>);
+
+// SAFETY: the table is written only by its const initializer; the core reads it.
+unsafe impl Sync for DomainOpsTable {}
+
+/// A static domain (identity or blocked) of the module.
+#[repr(transparent)]
+pub(crate) struct StaticDomain(Opaque<bindings::iommu_domain>);
+
+// SAFETY: the core writes a static domain only in `iommu_domain_init` (type/owner/ops, always the
+// same values) under its group locks; this module never accesses its fields.
+unsafe impl Sync for StaticDomain {}
+
+/// `IOMMU_DOMAIN_IDENTITY`, for [`StaticDomain::new`].
+pub(crate) const DOMAIN_IDENTITY: u32 = bindings::IOMMU_DOMAIN_IDENTITY;
+/// `IOMMU_DOMAIN_BLOCKED`, for [`StaticDomain::new`].
+pub(crate) const DOMAIN_BLOCKED: u32 = bindings::IOMMU_DOMAIN_BLOCKED;
+
+impl StaticDomain {
+    /// A static domain of type `ty` whose operations are `ops`.
+    pub(crate) const fn new(ty: u32, ops: &'static DomainOpsTable) -> Self {
+        // SAFETY: all-zero is a valid `iommu_domain` (null pointers, no cookie).
+        let mut d: bindings::iommu_domain = unsafe { core::mem::zeroed() };
+        d.type_ = ty;
+        d.ops = ops.0.get().cast_const();
+        Self(Opaque::new(d))
+    }
+
+    pub(crate) const fn as_raw(&'static self) -> *mut bindings::iommu_domain {
+        self.0.get()
+    }
+}
+
+/// Endpoint data of `dev`, as set by `probe_device`.
+///
+/// # Safety
+///
+/// `dev` must be valid and between a successful `probe_device` of `T` and its `release_device`.
+unsafe fn endpoint<'a, T: IommuOps>(dev: *mut bindings::device) -> ArcBorrow<'a, T::Endpoint> {
+    // SAFETY: per the function contract, the private data is the `Arc::into_raw` of
+    // `probe_device_cb` and is not released before `release_device`.
+    unsafe { ArcBorrow::from_raw(hb::viommu_iommu_priv_get(dev).cast::<T::Endpoint>()) }
+}
+
+/// Creates the C callbacks for `T`.
+struct Adapter<T: IommuOps>(core::marker::PhantomData<T>);
+
+impl<T: IommuOps> Adapter<T> {
+    /// # Safety
+    ///
+    /// Only called by the IOMMU core, as the C callback of the same name.
+    unsafe extern "C" fn capable(dev: *mut bindings::device, cap: bindings::iommu_cap) -> bool {
+        // SAFETY: the core passes a valid device.
+        let d = unsafe { Device::from_raw(dev) };
+        T::capable(d, Cap::from_raw(cap))
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the IOMMU core, as the C callback of the same name.
+    unsafe extern "C" fn get_inst(data: *mut ffi::c_void) -> *mut ffi::c_void {
+        let inst: Arc<T::Instance> =
+            // SAFETY: `data` is the `Arc::into_raw` held by a live `Registration<T>` (the registry
+            // lock is held by the caller, so the registration cannot drop it meanwhile).
+            unsafe { ArcBorrow::<T::Instance>::from_raw(data.cast_const().cast()) }.into();
+        Arc::into_raw(inst).cast_mut().cast::<ffi::c_void>()
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the IOMMU core, as the C callback of the same name.
+    unsafe extern "C" fn probe_device(dev: *mut bindings::device) -> *mut bindings::iommu_device {
+        let mut iommu: *mut bindings::iommu_device = core::ptr::null_mut();
+        let r = (|| -> Result<*mut bindings::iommu_device> {
+            // SAFETY: the core passes a valid device whose fwspec (if any) is stable.
+            let fwspec = unsafe { hb::viommu_iommu_fwspec_get(dev) };
+            if fwspec.is_null() {
+                return Err(ENODEV);
+            }
+            // SAFETY: `fwspec` is valid; `get_inst` matches `inst_get`'s contract.
+            let raw = unsafe {
+                hb::viommu_iommu_inst_get((*fwspec).iommu_fwnode, &mut iommu, Some(Self::get_inst))
+            };
+            if raw.is_null() {
+                return Err(ENODEV);
+            }
+            // SAFETY: `raw` is a reference produced by `get_inst`, now owned here.
+            let inst: Arc<T::Instance> = unsafe { Arc::from_raw(raw.cast_const().cast()) };
+            // SAFETY: the core passes a valid device.
+            let d = unsafe { Device::from_raw(dev) };
+            let ep = T::probe_device(&inst, d)?;
+            // SAFETY: `dev` is valid; the reference is taken back in `release_device`.
+            unsafe { hb::viommu_iommu_priv_set(dev, Arc::into_raw(ep).cast_mut().cast()) };
+            Ok(iommu)
+        })();
+        match r {
+            Ok(p) => p,
+            Err(e) => e.to_ptr(),
+        }
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the IOMMU core, as the C callback of the same name.
+    unsafe extern "C" fn release_device(dev: *mut bindings::device) {
+        // SAFETY: `release_device` follows a successful `probe_device`.
+        let raw = unsafe { hb::viommu_iommu_priv_get(dev) };
+        if raw.is_null() {
+            return;
+        }
+        // SAFETY: `raw` is the `Arc::into_raw` of `probe_device`; ownership comes back here.
+        let ep = unsafe { Arc::<T::Endpoint>::from_raw(raw.cast_const().cast()) };
+        // SAFETY: `dev` is valid.
+        unsafe { hb::viommu_iommu_priv_set(dev, core::ptr::null_mut()) };
+        // SAFETY: the core passes a valid device.
+        T::release_device(unsafe { Device::from_raw(dev) }, ep);
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the IOMMU core, as the C callback of the same name.
+    unsafe extern "C" fn device_group(dev: *mut bindings::device) -> *mut bindings::iommu_group {
+        // SAFETY: the core passes a valid device.
+        unsafe {
+            if hb::viommu_iommu_dev_is_pci(dev) {
+                bindings::pci_device_group(dev)
+            } else {
+                bindings::generic_device_group(dev)
+            }
+        }
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the IOMMU core, as the C callback of the same name.
+    unsafe extern "C" fn domain_alloc_paging(
+        dev: *mut bindings::device,
+    ) -> *mut bindings::iommu_domain {
+        // SAFETY: called after `probe_device` with a valid device.
+        let (d, ep) = unsafe { (Device::from_raw(dev), endpoint::<T>(dev)) };
+        match T::domain_alloc_paging(d, &ep) {
+            Ok(dom) => Domain::into_raw(dom),
+            Err(e) => e.to_ptr(),
+        }
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the IOMMU core, as the C callback of the same name.
+    unsafe extern "C" fn domain_alloc_identity(
+        dev: *mut bindings::device,
+    ) -> *mut bindings::iommu_domain {
+        // SAFETY: called after `probe_device` with a valid device.
+        let (d, ep) = unsafe { (Device::from_raw(dev), endpoint::<T>(dev)) };
+        match T::domain_alloc_identity(d, &ep) {
+            Ok(Identity::Paging(dom)) => Domain::into_raw(dom),
+            Ok(Identity::Static) => T::static_identity().as_raw(),
+            Err(e) => e.to_ptr(),
+        }
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the IOMMU core, as the C callback of the same name.
+    unsafe extern "C" fn get_resv_regions(
+        dev: *mut bindings::device,
+        head: *mut bindings::list_head,
+    ) {
+        // SAFETY: called after `probe_device` with a valid device and the core's list.
+        let (d, ep, mut list) = unsafe {
+            (
+                Device::from_raw(dev),
+                endpoint::<T>(dev),
+                ResvList::from_raw(dev, head),
+            )
+        };
+        T::get_resv_regions(d, &ep, &mut list);
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the IOMMU core, as the C callback of the same name.
+    unsafe extern "C" fn of_xlate(
+        dev: *mut bindings::device,
+        args: *const bindings::of_phandle_args,
+    ) -> ffi::c_int {
+        from_result(|| {
+            // SAFETY: the core passes a valid device and phandle arguments.
+            let (d, a) = unsafe { (Device::from_raw(dev), &*args) };
+            let n = usize::try_from(a.args_count).unwrap_or(0).min(a.args.len());
+            T::of_xlate(d, a.args.get(..n).unwrap_or(&[]))?;
+            Ok(0)
+        })
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the IOMMU core, as the C callback of the same name.
+    unsafe extern "C" fn attach_identity(
+        _domain: *mut bindings::iommu_domain,
+        dev: *mut bindings::device,
+        _old: *mut bindings::iommu_domain,
+    ) -> ffi::c_int {
+        // SAFETY: attach callbacks run between `probe_device` and `release_device`.
+        let (d, ep) = unsafe { (Device::from_raw(dev), endpoint::<T>(dev)) };
+        from_result(|| T::attach_identity(d, &ep).map(|()| 0))
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the IOMMU core, as the C callback of the same name.
+    unsafe extern "C" fn attach_blocked(
+        _domain: *mut bindings::iommu_domain,
+        dev: *mut bindings::device,
+        _old: *mut bindings::iommu_domain,
+    ) -> ffi::c_int {
+        // SAFETY: attach callbacks run between `probe_device` and `release_device`.
+        let (d, ep) = unsafe { (Device::from_raw(dev), endpoint::<T>(dev)) };
+        from_result(|| T::attach_blocked(d, &ep).map(|()| 0))
+    }
+}
+
+/// The static tables generated by [`declare_iommu_ops!`](crate::declare_iommu_ops).
+pub(crate) trait StaticDomains {
+    /// The module's static identity domain.
+    fn static_identity() -> &'static StaticDomain;
+    /// The `iommu_ops` table.
+    fn ops_table() -> &'static OpsTable;
+}
+
+/// Creates the C callbacks of paging domains of type `D`.
+struct DomainAdapter<D: DomainOps>(core::marker::PhantomData<D>);
+
+impl<D: DomainOps> DomainAdapter<D> {
+    /// # Safety
+    ///
+    /// Only called by the IOMMU core, as the C callback of the same name.
+    unsafe extern "C" fn attach_dev(
+        domain: *mut bindings::iommu_domain,
+        dev: *mut bindings::device,
+        _old: *mut bindings::iommu_domain,
+    ) -> ffi::c_int {
+        // SAFETY: `domain` comes from `Domain::<D>::into_raw` and is alive until `free`; attach
+        // runs between `probe_device` and `release_device`, and the endpoint type of `D` is the
+        // one `probe_device` stored (`IommuOps::Domain: DomainOps<Endpoint = Endpoint>`).
+        let (dom, d, ep) = unsafe {
+            (
+                Domain::<D>::borrow_raw(domain),
+                Device::from_raw(dev),
+                ArcBorrow::<D::Endpoint>::from_raw(hb::viommu_iommu_priv_get(dev).cast()),
+            )
+        };
+        from_result(|| D::attach_dev(dom, d, &ep).map(|()| 0))
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the IOMMU core, as the C callback of the same name.
+    #[allow(clippy::too_many_arguments)]
+    unsafe extern "C" fn map_pages(
+        domain: *mut bindings::iommu_domain,
+        iova: ffi::c_ulong,
+        paddr: bindings::phys_addr_t,
+        pgsize: usize,
+        pgcount: usize,
+        prot: ffi::c_int,
+        gfp: bindings::gfp_t,
+        mapped: *mut usize,
+    ) -> ffi::c_int {
+        // SAFETY: `domain` is a live domain of `D`.
+        let dom = unsafe { Domain::<D>::borrow_raw(domain) };
+        let prot = Prot(u32::try_from(prot).unwrap_or(0));
+        let gfp = Gfp::from_raw(gfp);
+        match D::map_pages(&dom, iova as u64, paddr, pgsize, pgcount, prot, gfp) {
+            Ok(n) => {
+                if !mapped.is_null() {
+                    // SAFETY: the core passes a valid pointer or null.
+                    unsafe { *mapped = n };
+                }
+                0
+            }
+            Err(e) => e.to_errno(),
+        }
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the IOMMU core, as the C callback of the same name.
+    unsafe extern "C" fn unmap_pages(
+        domain: *mut bindings::iommu_domain,
+        iova: ffi::c_ulong,
+        pgsize: usize,
+        pgcount: usize,
+        _gather: *mut bindings::iommu_iotlb_gather,
+    ) -> usize {
+        // SAFETY: `domain` is a live domain of `D`.
+        let dom = unsafe { Domain::<D>::borrow_raw(domain) };
+        D::unmap_pages(&dom, iova as u64, pgsize, pgcount)
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the IOMMU core, as the C callback of the same name.
+    unsafe extern "C" fn flush_iotlb_all(domain: *mut bindings::iommu_domain) {
+        // SAFETY: `domain` is a live domain of `D`.
+        let dom = unsafe { Domain::<D>::borrow_raw(domain) };
+        D::flush_iotlb_all(&dom);
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the IOMMU core, as the C callback of the same name.
+    unsafe extern "C" fn iotlb_sync_map(
+        domain: *mut bindings::iommu_domain,
+        iova: ffi::c_ulong,
+        size: usize,
+    ) -> ffi::c_int {
+        // SAFETY: `domain` is a live domain of `D`.
+        let dom = unsafe { Domain::<D>::borrow_raw(domain) };
+        from_result(|| D::iotlb_sync_map(&dom, iova as u64, size).map(|()| 0))
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the IOMMU core, as the C callback of the same name.
+    unsafe extern "C" fn iotlb_sync(
+        domain: *mut bindings::iommu_domain,
+        _gather: *mut bindings::iommu_iotlb_gather,
+    ) {
+        // SAFETY: `domain` is a live domain of `D`.
+        let dom = unsafe { Domain::<D>::borrow_raw(domain) };
+        D::iotlb_sync(&dom);
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the IOMMU core, as the C callback of the same name.
+    unsafe extern "C" fn iova_to_phys(
+        domain: *mut bindings::iommu_domain,
+        iova: bindings::dma_addr_t,
+    ) -> bindings::phys_addr_t {
+        // SAFETY: `domain` is a live domain of `D`.
+        let dom = unsafe { Domain::<D>::borrow_raw(domain) };
+        D::iova_to_phys(&dom, iova)
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the IOMMU core, as the C callback of the same name.
+    unsafe extern "C" fn free(domain: *mut bindings::iommu_domain) {
+        // SAFETY: `free` is the last callback for a domain from `Domain::<D>::into_raw`.
+        drop(unsafe { Domain::<D>::from_raw(domain) });
+    }
+}
+
+/// The `iommu_domain_ops` of the paging domains of `T`.
+pub(crate) const fn paging_domain_ops<T: IommuOps>() -> DomainOpsTable {
+    type A<T> = DomainAdapter<<T as IommuOps>::Domain>;
+    // SAFETY: all-zero is a valid `iommu_domain_ops` (no callbacks).
+    let mut o: bindings::iommu_domain_ops = unsafe { core::mem::zeroed() };
+    o.attach_dev = Some(A::<T>::attach_dev);
+    o.map_pages = Some(A::<T>::map_pages);
+    o.unmap_pages = Some(A::<T>::unmap_pages);
+    o.iova_to_phys = Some(A::<T>::iova_to_phys);
+    o.free = Some(A::<T>::free);
+    if <T::Domain as DomainOps>::HAS_FLUSH_IOTLB_ALL {
+        o.flush_iotlb_all = Some(A::<T>::flush_iotlb_all);
+    }
+    if <T::Domain as DomainOps>::HAS_IOTLB_SYNC_MAP {
+        o.iotlb_sync_map = Some(A::<T>::iotlb_sync_map);
+    }
+    if <T::Domain as DomainOps>::HAS_IOTLB_SYNC {
+        o.iotlb_sync = Some(A::<T>::iotlb_sync);
+    }
+    DomainOpsTable(Opaque::new(o))
+}
+
+/// The `iommu_domain_ops` of the static identity domain of `T`.
+pub(crate) const fn identity_domain_ops<T: IommuOps>() -> DomainOpsTable {
+    // SAFETY: all-zero is a valid `iommu_domain_ops` (no callbacks).
+    let mut o: bindings::iommu_domain_ops = unsafe { core::mem::zeroed() };
+    if T::HAS_ATTACH_IDENTITY {
+        o.attach_dev = Some(Adapter::<T>::attach_identity);
+    }
+    DomainOpsTable(Opaque::new(o))
+}
+
+/// The `iommu_domain_ops` of the static blocked domain of `T`.
+pub(crate) const fn blocked_domain_ops<T: IommuOps>() -> DomainOpsTable {
+    // SAFETY: all-zero is a valid `iommu_domain_ops` (no callbacks).
+    let mut o: bindings::iommu_domain_ops = unsafe { core::mem::zeroed() };
+    if T::HAS_ATTACH_BLOCKED {
+        o.attach_dev = Some(Adapter::<T>::attach_blocked);
+    }
+    DomainOpsTable(Opaque::new(o))
+}
+
+/// The `iommu_ops` of `T`. `owner` is `THIS_MODULE` (or null when built in).
+pub(crate) const fn create_iommu_ops<T: IommuOps>(
+    owner: *mut bindings::module,
+    paging: &'static DomainOpsTable,
+    blocked: &'static StaticDomain,
+) -> OpsTable {
+    // SAFETY: all-zero is a valid `iommu_ops` (no callbacks, null pointers).
+    let mut o: bindings::iommu_ops = unsafe { core::mem::zeroed() };
+    o.owner = owner;
+    o.probe_device = Some(Adapter::<T>::probe_device);
+    o.release_device = Some(Adapter::<T>::release_device);
+    o.device_group = Some(Adapter::<T>::device_group);
+    o.domain_alloc_paging = Some(Adapter::<T>::domain_alloc_paging);
+    o.default_domain_ops = paging.0.get().cast_const();
+    if T::HAS_CAPABLE {
+        o.capable = Some(Adapter::<T>::capable);
+    }
+    if T::HAS_DOMAIN_ALLOC_IDENTITY {
+        o.domain_alloc_identity = Some(Adapter::<T>::domain_alloc_identity);
+    }
+    if T::HAS_GET_RESV_REGIONS {
+        o.get_resv_regions = Some(Adapter::<T>::get_resv_regions);
+    }
+    if T::HAS_OF_XLATE {
+        o.of_xlate = Some(Adapter::<T>::of_xlate);
+    }
+    if T::HAS_ATTACH_BLOCKED {
+        o.blocked_domain = blocked.as_raw();
+        o.release_domain = blocked.as_raw();
+    }
+    OpsTable(Opaque::new(o))
+}
+
+/// Declares the C tables of an [`IommuOps`] implementation `$t`: its `iommu_ops` (with
+/// `owner = THIS_MODULE`), the paging domain operations and the static identity and blocked
+/// domains, reachable through [`StaticDomains`].
+#[macro_export]
+macro_rules! declare_iommu_ops {
+    ($t:ty) => {
+        const _: () = {
+            use $crate::sys::iommu::macro_support as ms;
+            use $crate::sys::iommu::{DomainOpsTable, OpsTable, StaticDomain};
+            static PAGING: DomainOpsTable = ms::paging_domain_ops::<$t>();
+            static IDENTITY_OPS: DomainOpsTable = ms::identity_domain_ops::<$t>();
+            static BLOCKED_OPS: DomainOpsTable = ms::blocked_domain_ops::<$t>();
+            static IDENTITY: StaticDomain = StaticDomain::new(ms::DOMAIN_IDENTITY, &IDENTITY_OPS);
+            static BLOCKED: StaticDomain = StaticDomain::new(ms::DOMAIN_BLOCKED, &BLOCKED_OPS);
+            static OPS: OpsTable = ms::create_iommu_ops::<$t>(ms::this_module(), &PAGING, &BLOCKED);
+            impl ms::StaticDomains for $t {
+                fn static_identity() -> &'static StaticDomain {
+                    &IDENTITY
+                }
+                fn ops_table() -> &'static OpsTable {
+                    &OPS
+                }
+            }
+        };
+    };
+}
+
+/// `THIS_MODULE`: the `owner` of the `iommu_ops` (`iommu_device_register` refuses a null owner
+/// for a modular driver).
+pub(crate) const fn this_module() -> *mut bindings::module {
+    #[cfg(MODULE)]
+    {
+        // `__this_module` is created by the module loader and outlives the module's code; only
+        // its address is taken.
+        (&raw const bindings::__this_module).cast_mut()
+    }
+    #[cfg(not(MODULE))]
+    {
+        core::ptr::null_mut()
+    }
+}
