@@ -21,6 +21,14 @@ NAME=$ARCH${VARIANT:+-$VARIANT}
 B=$CACHE/build/$NAME-$KEY
 if [ -f "$B/.complete" ]; then echo "$B"; exit 0; fi
 if [ -z "${LAB_LOCKED_KERNEL:-}" ]; then LAB_LOCKED_KERNEL=1 exec flock "$CACHE/.kernel-$NAME.lock" "$0" "$@"; fi
+# Start from the newest earlier build of this kernel, if any: Kbuild then rebuilds only what
+# the changed inputs touch.
+prev=$(ls -dt "$CACHE/build/$NAME"-* 2>/dev/null | grep -vxF "$B" | head -n1 || true)
+if [ -n "$prev" ] && [ ! -e "$B" ]; then
+	log "reusing $prev for an incremental build"
+	rm -f "$prev/.complete"
+	mv "$prev" "$B"
+fi
 mkdir -p "$B" "$CACHE/ccache"
 log "building the $NAME kernel in $B (several minutes; log: $B/build.log)"
 J=${JOBS:-$(nproc)}
