@@ -99,19 +99,21 @@ impl RequestQueue {
         vq: VqHandle,
         probe_size: u32,
     ) -> impl PinInit<Self, Error> {
-        let state = State {
-            vq: Virtqueue::new(vq),
-            batched: 0,
-            fold: BatchFold::new(),
-            reply: None,
-            broken: false,
-        };
-        try_pin_init!(Self {
-            state <- new_spinlock_irq!(state, "viommu_requestq"),
-            send_lock <- new_mutex!((), "viommu_send"),
-            done <- Waiter::new(),
-            vdev,
-            probe_size,
+        pin_init::pin_init_scope(move || {
+            let state = State {
+                vq: Virtqueue::new(vq)?,
+                batched: 0,
+                fold: BatchFold::new(),
+                reply: None,
+                broken: false,
+            };
+            Ok(try_pin_init!(Self {
+                state <- new_spinlock_irq!(state, "viommu_requestq"),
+                send_lock <- new_mutex!((), "viommu_send"),
+                done <- Waiter::new(),
+                vdev,
+                probe_size,
+            }))
         })
     }
 
@@ -197,7 +199,7 @@ impl RequestQueue {
 
     /// Kicks and spins until no batched request is left with the device.
     fn flush_locked(&self, st: &mut State) -> Result {
-        if st.broken {
+        if st.broken || st.vq.is_dead() {
             return Err(ENODEV);
         }
         if st.batched == 0 {
