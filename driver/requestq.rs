@@ -100,8 +100,11 @@ impl RequestQueue {
         probe_size: u32,
     ) -> impl PinInit<Self, Error> {
         pin_init::pin_init_scope(move || {
+            let mut vq = Virtqueue::new(vq)?;
+            // Batched requests are polled by `sync`; callbacks only while `send` waits.
+            vq.disable_cb();
             let state = State {
-                vq: Virtqueue::new(vq)?,
+                vq,
                 batched: 0,
                 fold: BatchFold::new(),
                 reply: None,
@@ -131,6 +134,9 @@ impl RequestQueue {
         {
             let mut st = self.state.lock();
             self.add_locked(&mut st, buf, GFP_KERNEL)?;
+            if !st.vq.enable_cb() {
+                self.drain(&mut st);
+            }
             st.vq.kick();
         }
         let start = Instant::<Monotonic>::now();
@@ -226,6 +232,7 @@ impl RequestQueue {
         while let Some((mut buf, used)) = st.vq.get_buf() {
             buf.ctx.used = used;
             if buf.ctx.waited {
+                st.vq.disable_cb();
                 st.reply = Some(buf);
                 self.done.complete();
             } else {

@@ -302,6 +302,22 @@ impl<C> Virtqueue<C> {
         st.alive && unsafe { bindings::virtqueue_kick(self.vq.as_ptr()) }
     }
 
+    /// Stops used-buffer notifications (callbacks) for this queue; a hint, not a guarantee.
+    pub(crate) fn disable_cb(&mut self) {
+        let st = self.group.state.lock();
+        if st.alive {
+            // SAFETY: `vq` exists while alive (lock held).
+            unsafe { bindings::virtqueue_disable_cb(self.vq.as_ptr()) };
+        }
+    }
+
+    /// Re-enables callbacks; returns false if used buffers are already pending (drain them).
+    pub(crate) fn enable_cb(&mut self) -> bool {
+        let st = self.group.state.lock();
+        // SAFETY: `vq` exists while alive (lock held).
+        !st.alive || unsafe { bindings::virtqueue_enable_cb(self.vq.as_ptr()) }
+    }
+
     /// Takes back the next buffer the device is done with, and the number of bytes it wrote.
     pub(crate) fn get_buf(&mut self) -> Option<(KBox<Buffer<C>>, u32)> {
         let mut len = 0u32;
