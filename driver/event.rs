@@ -38,7 +38,7 @@ impl EventQueue {
     /// Fills `vq` with record buffers (before the device is live) and wraps it.
     pub(crate) fn new(vdev: ARef<virtio::Device>, vq: VqHandle) -> impl PinInit<Self, Error> {
         pin_init::pin_init_scope(move || {
-            let mut vq = Virtqueue::new(vq);
+            let mut vq = Virtqueue::new(vq)?;
             let mut posted = 0usize;
             loop {
                 let buf = Buffer::new((), 0, RECORD_LEN, GFP_KERNEL)?;

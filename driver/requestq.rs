@@ -99,19 +99,24 @@ impl RequestQueue {
         vq: VqHandle,
         probe_size: u32,
     ) -> impl PinInit<Self, Error> {
-        let state = State {
-            vq: Virtqueue::new(vq),
-            batched: 0,
-            fold: BatchFold::new(),
-            reply: None,
-            broken: false,
-        };
-        try_pin_init!(Self {
-            state <- new_spinlock_irq!(state, "viommu_requestq"),
-            send_lock <- new_mutex!((), "viommu_send"),
-            done <- Waiter::new(),
-            vdev,
-            probe_size,
+        pin_init::pin_init_scope(move || {
+            let mut vq = Virtqueue::new(vq)?;
+            // Batched requests are polled by `sync`; callbacks only while `send` waits.
+            vq.disable_cb();
+            let state = State {
+                vq,
+                batched: 0,
+                fold: BatchFold::new(),
+                reply: None,
+                broken: false,
+            };
+            Ok(try_pin_init!(Self {
+                state <- new_spinlock_irq!(state, "viommu_requestq"),
+                send_lock <- new_mutex!((), "viommu_send"),
+                done <- Waiter::new(),
+                vdev,
+                probe_size,
+            }))
         })
     }
 
@@ -129,6 +134,9 @@ impl RequestQueue {
         {
             let mut st = self.state.lock();
             self.add_locked(&mut st, buf, GFP_KERNEL)?;
+            if !st.vq.enable_cb() {
+                self.drain(&mut st);
+            }
             st.vq.kick();
         }
         let start = Instant::<Monotonic>::now();
@@ -197,7 +205,7 @@ impl RequestQueue {
 
     /// Kicks and spins until no batched request is left with the device.
     fn flush_locked(&self, st: &mut State) -> Result {
-        if st.broken {
+        if st.broken || st.vq.is_dead() {
             return Err(ENODEV);
         }
         if st.batched == 0 {
@@ -224,6 +232,7 @@ impl RequestQueue {
         while let Some((mut buf, used)) = st.vq.get_buf() {
             buf.ctx.used = used;
             if buf.ctx.waited {
+                st.vq.disable_cb();
                 st.reply = Some(buf);
                 self.done.complete();
             } else {

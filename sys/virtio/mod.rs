@@ -21,11 +21,12 @@ use kernel::{
     driver,
     error::{from_result, to_result},
     prelude::*,
-    sync::aref::AlwaysRefCounted,
+    sync::{aref::AlwaysRefCounted, Arc},
     types::Opaque,
     ThisModule,
 };
 
+use vq::VqGroup;
 pub(crate) use vq::{Buffer, Virtqueue, VqHandle};
 
 /// `VIRTIO_DEV_ANY_ID`: matches any vendor.
@@ -91,6 +92,22 @@ pub(crate) trait Driver: Sized + 'static {
     }
 }
 
+/// What the adapter stores per bound device: the queues (killed at unbind) and the driver data
+/// (which may hold queue handles beyond unbind).
+#[pin_data]
+pub(crate) struct Bound<D> {
+    group: Arc<VqGroup>,
+    #[pin]
+    data: D,
+}
+
+impl<D> Bound<D> {
+    fn data(self: Pin<&Self>) -> Pin<&D> {
+        // SAFETY: `data` is structurally pinned (`#[pin]`).
+        unsafe { self.map_unchecked(|b| &b.data) }
+    }
+}
+
 /// Registration of a [`Driver`] with the virtio bus.
 pub(crate) struct Adapter<T: Driver>(PhantomData<T>);
 
@@ -98,7 +115,7 @@ pub(crate) struct Adapter<T: Driver>(PhantomData<T>);
 // offset; the private data stored by the adapter is `T::Data`.
 unsafe impl<T: Driver> driver::DriverLayout for Adapter<T> {
     type DriverType = bindings::virtio_driver;
-    type DriverData<'bound> = T::Data;
+    type DriverData<'bound> = Bound<T::Data>;
     const DEVICE_DRIVER_OFFSET: usize = offset_of!(bindings::virtio_driver, driver);
 }
 
@@ -137,18 +154,21 @@ impl<T: Driver> Adapter<T> {
         // SAFETY: The virtio bus calls probe with a valid device, bound for the whole call.
         let dev = unsafe { &*vdev.cast::<Device<CoreInternal<'_>>>() };
         from_result(|| {
-            let vqs = dev.find_vqs::<T>()?;
-            dev.as_ref().set_drvdata(T::probe(dev, vqs))?;
-            // SAFETY: `set_drvdata` just stored a `Pin<KBox<T::Data>>`.
-            let data = unsafe { dev.as_ref().drvdata_borrow::<T::Data>() };
-            let ptr: *const T::Data = &*data;
+            let (group, vqs) = dev.find_vqs::<T>()?;
+            dev.as_ref().set_drvdata(try_pin_init!(Bound {
+                group,
+                data <- T::probe(dev, vqs),
+            }? Error))?;
+            // SAFETY: `set_drvdata` just stored a `Pin<KBox<Bound<T::Data>>>`.
+            let bound = unsafe { dev.as_ref().drvdata_borrow::<Bound<T::Data>>() };
+            let ptr: *const Bound<T::Data> = &*bound;
             // SAFETY: `vdev` is valid; the data outlives its publication (cleared in `quiesce`
             // before the driver core drops the data).
             unsafe { bindings::viommu_virtio_set_priv(vdev, ptr.cast_mut().cast()) };
             // SAFETY: `vdev` is valid and its virtqueues are set up.
             unsafe { bindings::viommu_virtio_device_ready(vdev) };
-            if let Err(e) = T::start(dev, data) {
-                dev.quiesce();
+            if let Err(e) = T::start(dev, bound.data()) {
+                dev.quiesce(&bound.group);
                 return Err(e);
             }
             Ok(0)
@@ -158,10 +178,11 @@ impl<T: Driver> Adapter<T> {
     extern "C" fn remove_callback(vdev: *mut bindings::virtio_device) {
         // SAFETY: The virtio bus calls remove with a valid device, bound for the whole call.
         let dev = unsafe { &*vdev.cast::<Device<CoreInternal<'_>>>() };
-        // SAFETY: Remove only follows a successful probe, which stored a `Pin<KBox<T::Data>>`.
-        let data = unsafe { dev.as_ref().drvdata_borrow::<T::Data>() };
-        T::remove(dev, data);
-        dev.quiesce();
+        // SAFETY: Remove only follows a successful probe, which stored a
+        // `Pin<KBox<Bound<T::Data>>>`.
+        let bound = unsafe { dev.as_ref().drvdata_borrow::<Bound<T::Data>>() };
+        T::remove(dev, bound.data());
+        dev.quiesce(&bound.group);
     }
 
     extern "C" fn config_changed_callback(vdev: *mut bindings::virtio_device) {
@@ -296,15 +317,17 @@ impl<Ctx: device::DeviceContext> Device<Ctx> {
     fn published<T: Driver>(&self) -> Option<Pin<&T::Data>> {
         // SAFETY: By the type invariant `raw()` is valid.
         let ptr = unsafe { bindings::viommu_virtio_get_priv(self.raw()) };
-        // SAFETY: Only `Adapter<T>` sets `priv`, to its pinned `T::Data`, and clears it (and
-        // waits for running callbacks) before that data is dropped.
-        NonNull::new(ptr).map(|p| unsafe { Pin::new_unchecked(p.cast::<T::Data>().as_ref()) })
+        let p = NonNull::new(ptr)?;
+        // SAFETY: Only `Adapter<T>` sets `priv`, to its pinned `Bound<T::Data>`, and clears it
+        // (and waits for running callbacks) before that data is dropped.
+        let bound = unsafe { Pin::new_unchecked(p.cast::<Bound<T::Data>>().as_ref()) };
+        Some(bound.data())
     }
 }
 
 impl Device<CoreInternal<'_>> {
     /// Finds the virtqueues named by `T::VQ_NAMES`, with callbacks into `Adapter<T>`.
-    fn find_vqs<T: Driver>(&self) -> Result<KVec<VqHandle>> {
+    fn find_vqs<T: Driver>(&self) -> Result<(Arc<VqGroup>, KVec<VqHandle>)> {
         let n = T::VQ_NAMES.len();
         let mut infos = KVec::with_capacity(n, GFP_KERNEL)?;
         let mut raw = KVec::with_capacity(n, GFP_KERNEL)?;
@@ -331,17 +354,19 @@ impl Device<CoreInternal<'_>> {
         let dev: &Device = self;
         // SAFETY: `find_vqs` succeeded: every entry is a virtqueue of this device, owned by the
         // returned group until `del_vqs`.
-        unsafe { vq::VqGroup::adopt(dev.into(), &raw) }
+        unsafe { VqGroup::adopt(dev.into(), &raw) }
     }
 
     /// Stops the device inside the bus callback: reset, unpublish the driver data, wait for
-    /// running callbacks. Buffers and rings are released later, when the data is dropped.
-    fn quiesce(&self) {
+    /// running callbacks, then free the buffers left in the queues and delete them. Queue
+    /// handles the driver data still holds fail from now on.
+    fn quiesce(&self, group: &VqGroup) {
         // SAFETY: By the type invariant `raw()` is valid.
         unsafe { bindings::virtio_reset_device(self.raw()) };
         // SAFETY: As above.
         unsafe { bindings::viommu_virtio_set_priv(self.raw(), core::ptr::null_mut()) };
         // SAFETY: As above.
         unsafe { bindings::viommu_virtio_synchronize_cbs(self.raw()) };
+        group.kill();
     }
 }

@@ -3,19 +3,21 @@
 //! Virtqueues and the buffers handed to them.
 //!
 //! Ownership: a [`Buffer`] given to [`Virtqueue::add`] belongs to the queue (the device may write
-//! it) until [`Virtqueue::get_buf`] or [`Virtqueue::detach_unused`] gives it back. Buffers still
-//! in a queue when it is dropped are freed only if the device is stopped; otherwise they are
-//! leaked, never freed under the device. The rings themselves are freed (`del_vqs`) when the
-//! last queue of the device is dropped, after a reset if the device is still live.
+//! it) until [`Virtqueue::get_buf`] or [`Virtqueue::detach_unused`] gives it back, or until the
+//! queues are killed ([`VqGroup::kill`]: at unbind, inside the bus callback, after the reset),
+//! which frees what is left and deletes the rings. A [`Virtqueue`] may outlive that (driver state
+//! shared with the IOMMU core): every operation on a killed queue fails. Buffers are never freed
+//! while the device is live.
 
 use super::Device;
 use crate::sys::bindings;
-use core::{marker::PhantomData, ptr::NonNull};
+use core::{ffi::c_void, marker::PhantomData, ptr::NonNull};
 use kernel::{
     alloc::Flags,
     bindings::scatterlist,
+    new_spinlock_irq,
     prelude::*,
-    sync::{aref::ARef, Arc},
+    sync::{aref::ARef, Arc, SpinLockIrq},
 };
 
 /// A buffer for a virtqueue: a kmalloc'd byte area whose first `readable` bytes the device
@@ -59,13 +61,48 @@ impl<C> Buffer<C> {
     }
 }
 
-/// The virtqueues of one device; deletes them (`del_vqs`) when the last handle goes.
-pub(crate) struct VqGroup {
-    dev: ARef<Device>,
+/// Frees a token of a queue (a `KBox<Buffer<C>>` for that queue's `C`).
+type TokenDrop = unsafe fn(*mut c_void);
+
+/// Frees `token` as a `KBox<Buffer<C>>`.
+///
+/// # Safety
+///
+/// `token` must come from `KBox::<Buffer<C>>::into_raw` and no longer be used by anyone.
+unsafe fn drop_token<C>(token: *mut c_void) {
+    // SAFETY: Guaranteed by the caller.
+    drop(unsafe { KBox::from_raw(token.cast::<Buffer<C>>()) });
 }
 
+/// Liveness of the queues of a device, under an IRQ-safe lock taken by every queue operation.
+struct GroupState {
+    alive: bool,
+    /// Per queue index: how to free its tokens (set when the queue is claimed).
+    droppers: KVec<Option<TokenDrop>>,
+}
+
+/// The virtqueues of one device: killed (reset, buffers freed, `del_vqs`) at unbind or when
+/// the last reference goes, whichever comes first.
+///
+/// # Invariants
+///
+/// `vqs` are the queues `find_vqs` created for `dev`; they exist while `state.alive`.
+#[pin_data(PinnedDrop)]
+pub(crate) struct VqGroup {
+    dev: ARef<Device>,
+    vqs: KVec<NonNull<bindings::virtqueue>>,
+    #[pin]
+    state: SpinLockIrq<GroupState>,
+}
+
+// SAFETY: The virtqueue pointers are only used under `state`'s lock while alive, and the virtio
+// functions used may be called from any thread.
+unsafe impl Send for VqGroup {}
+// SAFETY: See above.
+unsafe impl Sync for VqGroup {}
+
 impl VqGroup {
-    /// Wraps the queues just found for `dev`.
+    /// Wraps the queues just found for `dev`; returns the group and one handle per queue.
     ///
     /// # Safety
     ///
@@ -73,48 +110,88 @@ impl VqGroup {
     pub(super) unsafe fn adopt(
         dev: ARef<Device>,
         raw: &[*mut bindings::virtqueue],
-    ) -> Result<KVec<VqHandle>> {
-        let group = Arc::new(Self { dev }, GFP_KERNEL)?;
-        let mut out = KVec::with_capacity(raw.len(), GFP_KERNEL)?;
+    ) -> Result<(Arc<Self>, KVec<VqHandle>)> {
+        let mut vqs = KVec::with_capacity(raw.len(), GFP_KERNEL)?;
+        let mut droppers = KVec::with_capacity(raw.len(), GFP_KERNEL)?;
         for &vq in raw {
-            let vq = NonNull::new(vq).ok_or(EINVAL)?;
-            out.push(
+            vqs.push(NonNull::new(vq).ok_or(EINVAL)?, GFP_KERNEL)?;
+            droppers.push(None, GFP_KERNEL)?;
+        }
+        let state = GroupState {
+            alive: true,
+            droppers,
+        };
+        let group = Arc::pin_init(
+            try_pin_init!(Self {
+                dev,
+                vqs,
+                state <- new_spinlock_irq!(state, "viommu_vqs"),
+            }? Error),
+            GFP_KERNEL,
+        )?;
+        let mut handles = KVec::with_capacity(raw.len(), GFP_KERNEL)?;
+        for index in 0..raw.len() {
+            handles.push(
                 VqHandle {
-                    vq,
+                    index,
                     group: group.clone(),
                 },
                 GFP_KERNEL,
             )?;
         }
-        Ok(out)
+        Ok((group, handles))
+    }
+
+    /// Stops the device and deletes its queues now, freeing every buffer still in them; later
+    /// operations on the queues fail. Idempotent; process context.
+    pub(super) fn kill(&self) {
+        let droppers = {
+            let mut st = self.state.lock();
+            if !st.alive {
+                return;
+            }
+            st.alive = false;
+            core::mem::take(&mut st.droppers)
+        };
+        // No queue operation runs or can start any more (they check `alive` under the lock).
+        self.dev.stop();
+        for (vq, dropper) in self.vqs.iter().zip(droppers.iter()) {
+            let Some(dropper) = dropper else { continue };
+            loop {
+                // SAFETY: `vq` still exists (deleted below) and the device is stopped.
+                let token = unsafe { bindings::virtqueue_detach_unused_buf(vq.as_ptr()) };
+                if token.is_null() {
+                    break;
+                }
+                // SAFETY: Tokens of this queue are `KBox<Buffer<C>>` matching its dropper, and
+                // the device gave this one back.
+                unsafe { dropper(token) };
+            }
+        }
+        // SAFETY: The device is stopped and no queue operation can run: the rings are unused.
+        unsafe { bindings::viommu_virtio_del_vqs(self.dev.raw()) };
     }
 }
 
-impl Drop for VqGroup {
-    fn drop(&mut self) {
-        self.dev.stop();
-        // SAFETY: No handle or queue is left (each holds a reference to `self`) and the device
-        // is stopped, so nothing uses the rings any more.
-        unsafe { bindings::viommu_virtio_del_vqs(self.dev.raw()) };
+#[pinned_drop]
+impl PinnedDrop for VqGroup {
+    fn drop(self: Pin<&mut Self>) {
+        self.kill();
     }
 }
 
 /// An unclaimed virtqueue, as found at probe; turn it into a typed [`Virtqueue`].
 pub(crate) struct VqHandle {
-    vq: NonNull<bindings::virtqueue>,
+    index: usize,
     group: Arc<VqGroup>,
 }
-
-// SAFETY: The virtqueue functions may be called from any thread; exclusive use goes through
-// `&mut Virtqueue`.
-unsafe impl Send for VqHandle {}
 
 /// A virtqueue whose buffers are `KBox<Buffer<C>>`.
 ///
 /// # Invariants
 ///
-/// `vq` is a live virtqueue of `group`; every token in it is a `KBox<Buffer<C>>` turned into a
-/// raw pointer by [`Virtqueue::add`].
+/// `index` is a queue of `group`; every token in it is a `KBox<Buffer<C>>` turned into a raw
+/// pointer by [`Virtqueue::add`].
 pub(crate) struct Virtqueue<C> {
     vq: NonNull<bindings::virtqueue>,
     group: Arc<VqGroup>,
@@ -122,18 +199,26 @@ pub(crate) struct Virtqueue<C> {
     _buffers: PhantomData<KBox<Buffer<C>>>,
 }
 
-// SAFETY: See `VqHandle`; the buffers it owns are `Send` when `C` is.
+// SAFETY: The queue is only used under the group lock; the buffers it owns are `Send` when `C`
+// is.
 unsafe impl<C: Send> Send for Virtqueue<C> {}
 
 impl<C> Virtqueue<C> {
     /// Claims `handle` for buffers of type `Buffer<C>`.
-    pub(crate) fn new(handle: VqHandle) -> Self {
-        Self {
-            vq: handle.vq,
-            group: handle.group,
+    pub(crate) fn new(handle: VqHandle) -> Result<Self> {
+        let group = handle.group;
+        let vq = *group.vqs.get(handle.index).ok_or(EINVAL)?;
+        {
+            let mut st = group.state.lock();
+            let slot = st.droppers.get_mut(handle.index).ok_or(ENODEV)?;
+            *slot = Some(drop_token::<C> as TokenDrop);
+        }
+        Ok(Self {
+            vq,
+            group,
             in_flight: 0,
             _buffers: PhantomData,
-        }
+        })
     }
 
     /// Number of buffers the device currently owns.
@@ -141,9 +226,14 @@ impl<C> Virtqueue<C> {
         self.in_flight
     }
 
+    /// Whether the queue was killed (device unbound): every operation fails.
+    pub(crate) fn is_dead(&self) -> bool {
+        !self.group.state.lock().alive
+    }
+
     /// Posts `buf`: its readable part as device-readable, the rest as device-writable. Does not
-    /// notify the device (see [`Virtqueue::kick`]). On failure (`ENOSPC`: ring full) the buffer
-    /// is given back.
+    /// notify the device (see [`Virtqueue::kick`]). On failure (`ENOSPC`: ring full; `ENODEV`:
+    /// queue killed) the buffer is given back.
     pub(crate) fn add(
         &mut self,
         mut buf: KBox<Buffer<C>>,
@@ -177,17 +267,25 @@ impl<C> Virtqueue<C> {
         }
         let outs = u32::from(readable > 0);
         let token = KBox::into_raw(buf);
-        // SAFETY: `vq` is live; the scatterlists describe memory owned by `token`, which the
-        // queue owns from now on (returned by `get_buf`/`detach_unused`, or given back below).
-        let ret = unsafe {
-            bindings::virtqueue_add_sgs(
-                self.vq.as_ptr(),
-                sgs.as_mut_ptr(),
-                outs,
-                n as u32 - outs,
-                token.cast(),
-                crate::sys::gfp_raw(flags),
-            )
+        let ret = {
+            let st = self.group.state.lock();
+            if st.alive {
+                // SAFETY: `vq` exists while alive (lock held); the scatterlists describe memory
+                // owned by `token`, which the queue owns from now on (returned by
+                // `get_buf`/`detach_unused`, freed by `kill`, or given back below).
+                unsafe {
+                    bindings::virtqueue_add_sgs(
+                        self.vq.as_ptr(),
+                        sgs.as_mut_ptr(),
+                        outs,
+                        n as u32 - outs,
+                        token.cast(),
+                        crate::sys::gfp_raw(flags),
+                    )
+                }
+            } else {
+                ENODEV.to_errno()
+            }
         };
         if ret < 0 {
             // SAFETY: The queue refused the buffer; `token` came from `KBox::into_raw` above.
@@ -197,17 +295,40 @@ impl<C> Virtqueue<C> {
         Ok(())
     }
 
-    /// Notifies the device of posted buffers; returns false if the device is broken.
+    /// Notifies the device of posted buffers; returns false if the device is broken or gone.
     pub(crate) fn kick(&mut self) -> bool {
-        // SAFETY: By the type invariant `vq` is live.
-        unsafe { bindings::virtqueue_kick(self.vq.as_ptr()) }
+        let st = self.group.state.lock();
+        // SAFETY: `vq` exists while alive (lock held).
+        st.alive && unsafe { bindings::virtqueue_kick(self.vq.as_ptr()) }
+    }
+
+    /// Stops used-buffer notifications (callbacks) for this queue; a hint, not a guarantee.
+    pub(crate) fn disable_cb(&mut self) {
+        let st = self.group.state.lock();
+        if st.alive {
+            // SAFETY: `vq` exists while alive (lock held).
+            unsafe { bindings::virtqueue_disable_cb(self.vq.as_ptr()) };
+        }
+    }
+
+    /// Re-enables callbacks; returns false if used buffers are already pending (drain them).
+    pub(crate) fn enable_cb(&mut self) -> bool {
+        let st = self.group.state.lock();
+        // SAFETY: `vq` exists while alive (lock held).
+        !st.alive || unsafe { bindings::virtqueue_enable_cb(self.vq.as_ptr()) }
     }
 
     /// Takes back the next buffer the device is done with, and the number of bytes it wrote.
     pub(crate) fn get_buf(&mut self) -> Option<(KBox<Buffer<C>>, u32)> {
         let mut len = 0u32;
-        // SAFETY: By the type invariant `vq` is live.
-        let token = unsafe { bindings::virtqueue_get_buf(self.vq.as_ptr(), &mut len) };
+        let token = {
+            let st = self.group.state.lock();
+            if !st.alive {
+                return None;
+            }
+            // SAFETY: `vq` exists while alive (lock held).
+            unsafe { bindings::virtqueue_get_buf(self.vq.as_ptr(), &mut len) }
+        };
         let token = NonNull::new(token)?;
         self.in_flight -= 1;
         // SAFETY: By the type invariant every token is a `KBox<Buffer<C>>` from `add`, and the
@@ -215,14 +336,18 @@ impl<C> Virtqueue<C> {
         Some((unsafe { KBox::from_raw(token.as_ptr().cast()) }, len))
     }
 
-    /// Takes back a buffer the device never used; `None` when empty or while the device is live
-    /// (it could still write the buffer).
+    /// Takes back a buffer the device never used; `None` when empty, killed, or while the
+    /// device is live (it could still write the buffer).
     pub(crate) fn detach_unused(&mut self) -> Option<KBox<Buffer<C>>> {
-        if self.group.dev.is_live() {
-            return None;
-        }
-        // SAFETY: `vq` is live and the device is stopped: it no longer owns the buffers.
-        let token = unsafe { bindings::virtqueue_detach_unused_buf(self.vq.as_ptr()) };
+        let token = {
+            let st = self.group.state.lock();
+            if !st.alive || self.group.dev.is_live() {
+                return None;
+            }
+            // SAFETY: `vq` exists while alive (lock held) and the device is stopped: it no
+            // longer owns the buffers.
+            unsafe { bindings::virtqueue_detach_unused_buf(self.vq.as_ptr()) }
+        };
         let token = NonNull::new(token)?;
         self.in_flight -= 1;
         // SAFETY: As in `get_buf`.
@@ -232,8 +357,7 @@ impl<C> Virtqueue<C> {
 
 impl<C> Drop for Virtqueue<C> {
     fn drop(&mut self) {
+        // Buffers left with a live device are freed by `VqGroup::kill` after the reset.
         while self.detach_unused().is_some() {}
-        // Buffers still owned by a live device stay allocated (leaked) rather than freed under
-        // it; `VqGroup::drop` resets the device before the rings go.
     }
 }
