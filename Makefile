@@ -105,7 +105,7 @@ KMAKE = $(IN_ROOT) $(MAKE) -C $(KBUILD_DIR) M=$(CURDIR) \
 RUST_SOURCES = $(shell git ls-files '*.rs' 2>/dev/null | grep -v -e '^uapi/fuzz/' -e generated)
 
 .PHONY: all modules clean run check vmtest shell test-host fuzz kernel root rustfmt rustfmtcheck \
-	clippy help
+	clippy help bench
 
 all: modules
 
@@ -147,6 +147,10 @@ fuzz:
 ##        architectures; ends with "N passed, N failed, N skipped"
 check:
 	FUZZ_SECONDS=$(FUZZ_SECONDS) $(LAB)/check.sh
+
+## bench: dma_map_benchmark, C vs Rust driver, alternating boots (ROUNDS=3); prints ratios
+bench:
+	$(LAB)/bench.sh
 
 ## kernel / root: build the cached test kernel for ARCH / the toolchain root
 kernel:

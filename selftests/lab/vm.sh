@@ -83,6 +83,10 @@ if [ -f "$SRC_DIR/selftests/Makefile" ]; then
 		KSFT_DIR="$KSRC/tools/testing/selftests" KHDR_INCLUDES="-isystem $B/usr/include" >&2 ||
 		die "selftest build failed"
 	mapfile -t TESTS < <(make -s --no-print-directory -C "$SRC_DIR/selftests" list)
+	# ONLY="a b": run just these selftests.
+	if [ -n "${ONLY:-}" ]; then
+		mapfile -t TESTS < <(printf '%s\n' "${TESTS[@]}" | grep -xF -f <(printf '%s\n' $ONLY))
+	fi
 fi
 
 # --- disks with known content ----------------------------------------------------------------
