@@ -26,13 +26,9 @@ module_virtio_driver! {
     description: "Virtio IOMMU driver (Rust)",
     license: "GPL",
     params: {
-        probe_endpoint: i64 {
-            default: -1,
-            description: "Bring-up check: endpoint ID to PROBE at bind (-1: none)",
-        },
-        bringup_attach: bool {
+        debug_requests: bool {
             default: false,
-            description: "Bring-up check: also attach that endpoint to an empty domain",
+            description: "Debug: trace every ATTACH/DETACH/MAP/UNMAP and its status (trace_printk)",
         },
     },
 }

@@ -12,7 +12,7 @@ use crate::{
     uapi::{
         config::{self, ConfigError, DeviceConfig},
         fault::Fault,
-        probe, request,
+
         wire::{self, CFG_SIZE},
     },
 };
@@ -108,84 +108,6 @@ impl Viommu {
         event::log_fault(&self.vdev, fault);
         endpoint::report_fault(self, fault);
     }
-
-    /// Bring-up check (module parameter `probe_endpoint`): PROBE `endpoint` and log its
-    /// reserved regions, then batch a MAP and an UNMAP on a domain that does not exist and
-    /// check that `sync` reports both failures. With `bringup_attach`, first attach `endpoint`
-    /// to an empty domain so that its DMA faults.
-    fn bringup_check(&self, endpoint: u32) -> Result {
-        let rq = &self.requestq;
-        let reply = rq.send(rq.request(request::Request::Probe { endpoint }, GFP_KERNEL)?)?;
-        for r in probe::parse_properties(reply.probe_properties()) {
-            match r {
-                Ok(r) => dev_info!(
-                    self.vdev.as_ref(),
-                    "EP {}: resv [{:#x}, {:#x}] {:?}\n",
-                    endpoint,
-                    r.start,
-                    r.end,
-                    r.kind
-                ),
-                Err(e) => dev_warn!(
-                    self.vdev.as_ref(),
-                    "EP {}: bad property {:?}\n",
-                    endpoint,
-                    e
-                ),
-            }
-        }
-        if crate::module_parameters::bringup_attach.value() {
-            // An empty domain: the endpoint's DMA now faults (eventq path).
-            let domain = self.config.first_domain;
-            let attach = request::Request::Attach {
-                domain,
-                endpoint,
-                bypass: false,
-            };
-            let res = rq.send(rq.request(attach, GFP_KERNEL)?).map(|_| ());
-            dev_info!(
-                self.vdev.as_ref(),
-                "EP {} attached to empty domain {}: {:?}\n",
-                endpoint,
-                domain,
-                res
-            );
-        }
-        let domain = self.config.last_domain;
-        let (virt_start, virt_end) = (0, self.config.granule - 1);
-        rq.queue(
-            rq.request(
-                request::Request::Map {
-                    domain,
-                    virt_start,
-                    virt_end,
-                    phys_start: 0,
-                    flags: wire::MAP_F_READ,
-                },
-                GFP_KERNEL,
-            )?,
-            GFP_KERNEL,
-        )?;
-        rq.queue(
-            rq.request(
-                request::Request::Unmap {
-                    domain,
-                    virt_start,
-                    virt_end,
-                },
-                GFP_KERNEL,
-            )?,
-            GFP_KERNEL,
-        )?;
-        let res = rq.sync();
-        dev_info!(
-            self.vdev.as_ref(),
-            "batch on absent domain {}: {:?} (expected ENOENT)\n",
-            domain,
-            res
-        );
-        Ok(())
-    }
 }
 
 impl virtio::Driver for Viommu {
@@ -238,19 +160,6 @@ impl virtio::Driver for Viommu {
             c.identity_domain,
             c.probe_size
         );
-        let ep = crate::module_parameters::probe_endpoint.value();
-        if c.probe_size > 0 {
-            if let Ok(ep) = u32::try_from(ep) {
-                if let Err(e) = this.bringup_check(ep) {
-                    dev_warn!(
-                        vdev.as_ref(),
-                        "bring-up check on EP {} failed: {:?}\n",
-                        ep,
-                        e
-                    );
-                }
-            }
-        }
         // Endpoints are probed during registration: the queues must work already.
         let hwdev = crate::sys::iommu::parent(vdev.as_ref()).ok_or(ENODEV)?;
         let reg = endpoint::register(this, vdev.as_ref(), hwdev, vdev.as_ref().name())?;
