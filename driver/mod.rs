@@ -12,7 +12,6 @@ use crate::{
     uapi::{
         config::{self, ConfigError, DeviceConfig},
         fault::Fault,
-
         wire::{self, CFG_SIZE},
     },
 };

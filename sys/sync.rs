@@ -52,7 +52,11 @@ pub(crate) fn printk_ratelimit() -> bool {
 /// Debug: traces a completed request (`bytes`: the whole buffer, request then reply) with
 /// `trace_printk`; `used` is the length the device reported.
 pub(crate) fn trace_request(bytes: &[u8], used: u32) {
-    let status = bytes.len().checked_sub(4).and_then(|i| bytes.get(i)).copied();
+    let status = bytes
+        .len()
+        .checked_sub(4)
+        .and_then(|i| bytes.get(i))
+        .copied();
     let len = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
     // SAFETY: `bytes` is valid for `len` bytes; the helper only reads them.
     unsafe {
