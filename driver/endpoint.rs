@@ -310,6 +310,10 @@ impl IommuOps for ViommuOps {
             }),
             GFP_KERNEL,
         )?;
+        // Endpoint drivers are unbound before the IOMMU is (unbind, module unload).
+        if !iommu::link_consumer(dev, inst.dev()) {
+            dev_warn!(dev, "no device link to {}\n", inst.dev().name());
+        }
         // Publish for fault reporting; nodes are allocated before the IRQ-safe lock.
         let mut nodes = KVec::with_capacity(ep.ids.len(), GFP_KERNEL)?;
         for _ in ep.ids.iter() {

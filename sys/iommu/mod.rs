@@ -24,7 +24,7 @@ mod ops;
 mod registration;
 mod resv;
 
-pub(crate) use device::{add_fwspec_ids, fwspec_ids, parent};
+pub(crate) use device::{add_fwspec_ids, fwspec_ids, link_consumer, parent};
 pub(crate) use domain::{Domain, Geometry};
 pub(crate) use fault::{fault_ratelimit, report_fault, FaultAccess};
 pub(crate) use ida::Ida;
