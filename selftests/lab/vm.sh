@@ -7,7 +7,9 @@
 # virtio-iommu-pci properties, e.g. granule=64k), MODPARAMS (driver module parameters),
 # ACCEL (auto|tcg|kvm), CMDLINE (extra kernel command line), BOOT_TIMEOUT (s), KDIR (your own
 # built, Rust-enabled kernel tree: skips the toolchain root and the cached kernels),
-# RUST_MODULE_DIR (source of the Rust module, default: this checkout), SMP, MEM, VARIANT.
+# RUST_MODULE_DIR (source of the Rust module, default: this checkout), SMP, MEM, VARIANT,
+# VIRTIO_BLK_OPTS (extra virtio-blk-pci properties, e.g. queue-size=256: see
+# Documentation/testing.rst, QEMU used-ring corruption).
 # With MODE=test it writes "pass fail skip" to $RESULT (if set) and exits non-zero on failure.
 . "$(dirname "$0")/common.sh"
 ARCH=${ARCH:-x86_64}; DRIVER=${DRIVER:-rust}; MODE=${MODE:-test}; VARIANT=${VARIANT:-}
@@ -131,7 +133,7 @@ QEMU+=(-m "${MEM:-2G}" -smp "${SMP:-2}" -no-reboot -display none
 	-append "console=$CONSOLE panic=-1 $ARCH_CMDLINE ${CMDLINE:-}"
 	-device "virtio-iommu-pci${QEMU_IOMMU_OPTS:+,$QEMU_IOMMU_OPTS}"
 	-drive "file=$W/disk0.img,if=none,id=disk0,format=raw"
-	-device virtio-blk-pci,drive=disk0,iommu_platform=on,disable-legacy=on
+	-device virtio-blk-pci,drive=disk0,iommu_platform=on,disable-legacy=on${VIRTIO_BLK_OPTS:+,$VIRTIO_BLK_OPTS}
 	-drive "file=$W/disk1.img,if=none,id=disk1,format=raw"
 	-device nvme,drive=disk1,serial=viommu1
 	-device edu
