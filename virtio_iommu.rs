@@ -25,10 +25,4 @@ module_virtio_driver! {
     authors: ["virtio-iommu-rs developers"],
     description: "Virtio IOMMU driver (Rust)",
     license: "GPL",
-    params: {
-        debug_requests: bool {
-            default: false,
-            description: "Debug: trace every ATTACH/DETACH/MAP/UNMAP and its status (trace_printk)",
-        },
-    },
 }

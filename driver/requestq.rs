@@ -231,9 +231,6 @@ impl RequestQueue {
     fn drain(&self, st: &mut State) {
         while let Some((mut buf, used)) = st.vq.get_buf() {
             buf.ctx.used = used;
-            if crate::module_parameters::debug_requests.value() {
-                crate::sys::sync::trace_request(buf.bytes(), used);
-            }
             if buf.ctx.waited {
                 st.vq.disable_cb();
                 st.reply = Some(buf);

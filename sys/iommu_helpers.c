@@ -5,8 +5,6 @@
 #include <linux/property.h>
 #include <linux/ratelimit.h>
 #include <linux/slab.h>
-#include <linux/kernel.h>
-#include <linux/unaligned.h>
 #include "bindings.h"
 
 struct iommu_fwspec *viommu_iommu_fwspec_get(struct device *dev)
@@ -125,25 +123,3 @@ bool viommu_iommu_gfp_blocking(gfp_t gfp)
 	return gfpflags_allow_blocking(gfp);
 }
 
-/* Debug (module parameter debug_requests): one trace_printk line per completed request. */
-void viommu_iommu_trace_req(const void *buf, u32 len, u32 used, u32 status)
-{
-	const u8 *b = buf;
-	u8 type = len ? b[0] : 0;
-
-	if (len >= 40 && type == 3)
-		trace_printk("MAP dom %u [%llx-%llx] -> %llx fl %x st %u used %u buf %px\n",
-			     get_unaligned_le32(b + 4), get_unaligned_le64(b + 8),
-			     get_unaligned_le64(b + 16), get_unaligned_le64(b + 24),
-			     get_unaligned_le32(b + 32), status, used, buf);
-	else if (len >= 32 && type == 4)
-		trace_printk("UNMAP dom %u [%llx-%llx] st %u used %u buf %px\n",
-			     get_unaligned_le32(b + 4), get_unaligned_le64(b + 8),
-			     get_unaligned_le64(b + 16), status, used, buf);
-	else if (len >= 12 && (type == 1 || type == 2))
-		trace_printk("%s dom %u ep %u fl %x st %u used %u\n", type == 1 ? "ATTACH" : "DETACH",
-			     get_unaligned_le32(b + 4), get_unaligned_le32(b + 8),
-			     len >= 16 ? get_unaligned_le32(b + 12) : 0, status, used);
-	else
-		trace_printk("REQ type %u len %u st %u used %u\n", type, len, status, used);
-}

@@ -26,7 +26,6 @@ void viommu_iommu_dma_get_resv_regions(struct device *dev, struct list_head *lis
 void viommu_iommu_list_add_tail(struct list_head *entry, struct list_head *head);
 void viommu_iommu_ida_init(struct ida *ida);
 bool viommu_iommu_fault_ratelimit(void);
-void viommu_iommu_trace_req(const void *buf, u32 len, u32 used, u32 status);
 bool viommu_iommu_gfp_blocking(gfp_t gfp);
 void *viommu_iommu_inst_add(struct fwnode_handle *fwnode, struct iommu_device *iommu,
 			       void *data);

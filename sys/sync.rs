@@ -48,23 +48,3 @@ pub(crate) fn printk_ratelimit() -> bool {
     // SAFETY: The argument is a valid NUL-terminated string used only as a tag.
     unsafe { bindings::__printk_ratelimit(c"virtio_iommu_rs".as_char_ptr()) != 0 }
 }
-
-/// Debug: traces a completed request (`bytes`: the whole buffer, request then reply) with
-/// `trace_printk`; `used` is the length the device reported.
-pub(crate) fn trace_request(bytes: &[u8], used: u32) {
-    let status = bytes
-        .len()
-        .checked_sub(4)
-        .and_then(|i| bytes.get(i))
-        .copied();
-    let len = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
-    // SAFETY: `bytes` is valid for `len` bytes; the helper only reads them.
-    unsafe {
-        crate::sys::bindings::viommu_iommu_trace_req(
-            bytes.as_ptr().cast(),
-            len,
-            used,
-            status.map_or(0xff, u32::from),
-        )
-    };
-}

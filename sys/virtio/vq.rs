@@ -55,11 +55,6 @@ impl<C> Buffer<C> {
         &mut self.data
     }
 
-    /// The whole area.
-    pub(crate) fn bytes(&self) -> &[u8] {
-        &self.data
-    }
-
     /// The device-writable part (as written by the device once the buffer is back).
     pub(crate) fn writable(&self) -> &[u8] {
         self.data.get(self.readable..).unwrap_or(&[])
