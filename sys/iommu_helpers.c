@@ -122,4 +122,3 @@ bool viommu_iommu_gfp_blocking(gfp_t gfp)
 {
 	return gfpflags_allow_blocking(gfp);
 }
-
