@@ -8,11 +8,13 @@
 # ACCEL (auto|tcg|kvm), CMDLINE (extra kernel command line), BOOT_TIMEOUT (s), KDIR (your own
 # built, Rust-enabled kernel tree: skips the toolchain root and the cached kernels),
 # RUST_MODULE_DIR (source of the Rust module, default: this checkout), SMP, MEM, VARIANT,
-# VIRTIO_BLK_OPTS (extra virtio-blk-pci properties, e.g. queue-size=256: see
-# Documentation/testing.rst, QEMU used-ring corruption).
+# VIRTIO_BLK_OPTS (virtio-blk-pci properties; default queue-size=256, set it empty for QEMU's
+# default: see Documentation/testing.rst, QEMU used-ring corruption), SLUB_DEBUG (slub_debug=
+# flags; default FZPU, so that stray DMA writes into freed memory fail the run; empty: off).
 # With MODE=test it writes "pass fail skip" to $RESULT (if set) and exits non-zero on failure.
 . "$(dirname "$0")/common.sh"
 ARCH=${ARCH:-x86_64}; DRIVER=${DRIVER:-rust}; MODE=${MODE:-test}; VARIANT=${VARIANT:-}
+VIRTIO_BLK_OPTS=${VIRTIO_BLK_OPTS-queue-size=256}; SLUB_DEBUG=${SLUB_DEBUG-FZPU}
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-900}
 RUST_MODULE_DIR=${RUST_MODULE_DIR:-$SRC_DIR}
 NAME=$ARCH${VARIANT:+-$VARIANT}
@@ -130,7 +132,7 @@ mkcpio "$I" "$W/initramfs.cpio.gz"
 # --- QEMU ------------------------------------------------------------------------------------
 QEMU+=(-m "${MEM:-2G}" -smp "${SMP:-2}" -no-reboot -display none
 	-kernel "$B/$IMAGE" -initrd "$W/initramfs.cpio.gz"
-	-append "console=$CONSOLE panic=-1 $ARCH_CMDLINE ${CMDLINE:-}"
+	-append "console=$CONSOLE panic=-1 $ARCH_CMDLINE${SLUB_DEBUG:+ slub_debug=$SLUB_DEBUG} ${CMDLINE:-}"
 	-device "virtio-iommu-pci${QEMU_IOMMU_OPTS:+,$QEMU_IOMMU_OPTS}"
 	-drive "file=$W/disk0.img,if=none,id=disk0,format=raw"
 	-device virtio-blk-pci,drive=disk0,iommu_platform=on,disable-legacy=on${VIRTIO_BLK_OPTS:+,$VIRTIO_BLK_OPTS}
