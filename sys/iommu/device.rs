@@ -53,18 +53,19 @@ pub(crate) fn parent(dev: &Device) -> Option<&Device> {
     }
 }
 
-/// `DL_FLAG_AUTOREMOVE_SUPPLIER` (include/linux/device.h; a `BIT()` macro bindgen skips).
-const DL_FLAG_AUTOREMOVE_SUPPLIER: u32 = 1 << 4;
-
 /// Makes `consumer` (an endpoint) depend on `supplier` (the IOMMU's device) with a managed
 /// device link: the driver core unbinds the consumer's driver before the supplier's, so the
 /// IOMMU is never unregistered under a bound endpoint (whose DMA would outlive its domain, and
-/// whose group still has a DMA owner: `WARN` in `__iommu_group_free_device`). The link goes away
-/// when the supplier is unbound, or with the consumer. Returns whether the link exists.
+/// whose group still has a DMA owner: `WARN` in `__iommu_group_free_device`). Returns whether the
+/// link exists.
+///
+/// No `DL_FLAG_AUTOREMOVE_SUPPLIER`: in 7.3.4, `device_links_driver_cleanup()` writes
+/// `link->status` after `device_link_drop_managed()`, whose release work may already have freed
+/// the link (use-after-free, seen with `slub_debug=P`). The link instead stays (dormant) while
+/// the IOMMU is unbound, is taken up again by the next registration (`device_link_add` finds it),
+/// and goes away with either device.
 pub(crate) fn link_consumer(consumer: &Device, supplier: &Device) -> bool {
     // SAFETY: both devices are valid; the driver core owns the link.
-    let link = unsafe {
-        bindings::device_link_add(raw(consumer), raw(supplier), DL_FLAG_AUTOREMOVE_SUPPLIER)
-    };
+    let link = unsafe { bindings::device_link_add(raw(consumer), raw(supplier), 0) };
     !link.is_null()
 }
