@@ -11,7 +11,7 @@
 # VIRTIO_BLK_OPTS (virtio-blk-pci properties; default queue-size=256, set it empty for QEMU's
 # default: see Documentation/testing.rst, QEMU used-ring corruption), SLUB_DEBUG (slub_debug=
 # flags, e.g. FZPU: stray DMA writes into freed memory then fail the run; default off, as the
-# QEMU corruption below still hits ~1 run in 4).
+# QEMU corruption below still hits ~1 run in 3).
 # With MODE=test it writes "pass fail skip" to $RESULT (if set) and exits non-zero on failure.
 . "$(dirname "$0")/common.sh"
 ARCH=${ARCH:-x86_64}; DRIVER=${DRIVER:-rust}; MODE=${MODE:-test}; VARIANT=${VARIANT:-}
