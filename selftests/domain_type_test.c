@@ -14,12 +14,12 @@
 #include "viommu_util.h"
 #include "vfio_util.h"
 #include "sha256.h"
+#include "disk_util.h"
 
 #define NVME_VENDOR		0x1b36
 #define NVME_DEVICE		0x0010
 #define NVME_DRIVER		"nvme"
 #define DISK_WAIT_S		10.0
-#define IO_SIZE			(1024 * 1024)
 #define TEST_TIMEOUT_S		300
 
 /* The group's type before any test changed it (read once, in the harness's parent process). */
@@ -64,47 +64,6 @@ static void nvme_disk(char *out, size_t size)
 		}
 	}
 	free(copy);
-}
-
-/* sha256 of the first bytes of /dev/<disk>, read with 1 MiB O_DIRECT I/Os. Returns 0 or -errno. */
-static int hash_disk(const char *disk, unsigned long long bytes, char *hex)
-{
-	char node[PATH_MAX], sysdev[PATH_MAX];
-	uint8_t digest[SHA256_DIGEST_SIZE];
-	unsigned long long pos = 0;
-	struct sha256_ctx c;
-	void *buf = NULL;
-	int fd, err = 0;
-
-	xsnprintf(node, sizeof(node), "/dev/%s", disk);
-	xsnprintf(sysdev, sizeof(sysdev), "/sys/block/%s/dev", disk);
-	fd = open_dev_node(node, sysdev, O_RDONLY | O_DIRECT, false);
-	if (fd < 0)
-		return -errno;
-	if (posix_memalign(&buf, 4096, IO_SIZE)) {
-		close(fd);
-		return -ENOMEM;
-	}
-	sha256_init(&c);
-	while (pos < bytes) {
-		size_t want = bytes - pos < IO_SIZE ? bytes - pos : IO_SIZE;
-		size_t len = (want + 4095) / 4096 * 4096;
-		ssize_t got = pread(fd, buf, len, pos);
-
-		if (got != (ssize_t)len) {
-			err = got < 0 ? -errno : -EIO;
-			break;
-		}
-		sha256_update(&c, buf, want);
-		pos += want;
-	}
-	close(fd);
-	free(buf);
-	if (err)
-		return err;
-	sha256_final(&c, digest);
-	sha256_hex(digest, hex);
-	return 0;
 }
 
 /*

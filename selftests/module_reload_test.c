@@ -20,6 +20,7 @@
 #include "kselftest_harness.h"
 #include "viommu_util.h"
 #include "vfio_util.h"
+#include "disk_util.h"
 #include "sha256.h"
 
 #define STATE_FILE		"/tmp/module_reload.state"
@@ -31,7 +32,6 @@
 #define MAX_RANGES		64
 #define MAX_DISKS		8
 #define DISK_WAIT_S		30.0
-#define IO_SIZE			(1024 * 1024)
 #define KMEMLEAK_AGE_S		6	/* kmemleak reports objects older than 5 s */
 #define TEST_TIMEOUT_S		600
 #define MAX_PRINTED_LINES	400
@@ -221,46 +221,6 @@ static unsigned long long hash_bytes(void)
 	const char *s = getenv("VIOMMU_DISK_HASH_BYTES");
 
 	return s ? strtoull(s, NULL, 10) : 0;
-}
-
-static int hash_disk(const char *disk, unsigned long long bytes, char *hex)
-{
-	char node[PATH_MAX], sysdev[PATH_MAX];
-	uint8_t digest[SHA256_DIGEST_SIZE];
-	unsigned long long pos = 0;
-	struct sha256_ctx c;
-	void *buf = NULL;
-	int fd, err = 0;
-
-	xsnprintf(node, sizeof(node), "/dev/%s", disk);
-	xsnprintf(sysdev, sizeof(sysdev), "/sys/block/%s/dev", disk);
-	fd = open_dev_node(node, sysdev, O_RDONLY | O_DIRECT, false);
-	if (fd < 0)
-		return -errno;
-	if (posix_memalign(&buf, 4096, IO_SIZE)) {
-		close(fd);
-		return -ENOMEM;
-	}
-	sha256_init(&c);
-	while (pos < bytes) {
-		size_t want = bytes - pos < IO_SIZE ? bytes - pos : IO_SIZE;
-		size_t len = (want + 4095) / 4096 * 4096;
-		ssize_t got = pread(fd, buf, len, pos);
-
-		if (got != (ssize_t)len) {
-			err = got < 0 ? -errno : -EIO;
-			break;
-		}
-		sha256_update(&c, buf, want);
-		pos += want;
-	}
-	close(fd);
-	free(buf);
-	if (err)
-		return err;
-	sha256_final(&c, digest);
-	sha256_hex(digest, hex);
-	return 0;
 }
 
 /* Module parameters the runner's /init loaded the driver with (VIOMMU_MODPARAMS). */
