@@ -97,7 +97,7 @@ export ARCH DRIVER QEMU_IOMMU_OPTS MODPARAMS ACCEL CMDLINE BOOT_TIMEOUT KDIR VIO
 FUZZ_SECONDS ?= 30
 
 # Kernel tree to build the module against: yours (KDIR=...) or the lab's cached one.
-KBUILD_DIR = $(eval KBUILD_DIR := $(or $(KDIR),$(shell $(LAB)/kernel.sh $(ARCH))))$(KBUILD_DIR)
+KBUILD_DIR = $(eval KBUILD_DIR := $(or $(KDIR),$(shell $(LAB)/kernel.sh $(ARCH) $(VARIANT))))$(KBUILD_DIR)
 IN_ROOT = $(if $(KDIR),,$(LAB)/inroot.sh)
 KMAKE = $(IN_ROOT) $(MAKE) -C $(KBUILD_DIR) M=$(CURDIR) \
 	ARCH=$(if $(filter x86_64,$(ARCH)),x86,$(ARCH)) \
@@ -152,9 +152,9 @@ check:
 bench:
 	$(LAB)/bench.sh
 
-## kernel / root: build the cached test kernel for ARCH / the toolchain root
+## kernel / root: build the cached test kernel for ARCH (and VARIANT) / the toolchain root
 kernel:
-	$(LAB)/kernel.sh $(ARCH)
+	$(LAB)/kernel.sh $(ARCH) $(VARIANT)
 root:
 	$(LAB)/root.sh
 

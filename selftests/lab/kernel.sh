@@ -38,13 +38,16 @@ MK=(make -C "$KSRC" O="$B" ARCH="$KARCH" LLVM=1 -j"$J")
 	"$LAB_DIR/inroot.sh" "${MK[@]}" tinyconfig
 	"$LAB_DIR/inroot.sh" "$KSRC/scripts/kconfig/merge_config.sh" -m -O "$B" "$B/.config" "${FRAGS[@]}"
 	"$LAB_DIR/inroot.sh" "${MK[@]}" olddefconfig
-	# Every option a fragment asks for must have survived Kconfig.
+	# Every option a fragment asks for must have survived Kconfig, unless a later fragment (a
+	# VARIANT, e.g. 64k pages over config.arm64's 4K) sets the same symbol again.
 	bad=0
-	for f in "${FRAGS[@]:1}"; do
+	for ((i = 1; i < ${#FRAGS[@]}; i++)); do
 		while IFS= read -r line; do
 			case $line in CONFIG_*=*) ;; *) continue ;; esac
+			later=("${FRAGS[@]:i+1}")
+			[ ${#later[@]} = 0 ] || ! grep -qE "^(# )?${line%%=*}[= ]" "${later[@]}" || continue
 			grep -qxF "$line" "$B/.config" || { log "config: $line did not stick"; bad=1; }
-		done <"$f"
+		done <"${FRAGS[i]}"
 	done
 	[ $bad = 0 ] || die "kernel config incomplete"
 	"$LAB_DIR/inroot.sh" "${MK[@]}" all
