@@ -11,7 +11,8 @@
 # VIRTIO_BLK_OPTS (virtio-blk-pci properties; default queue-size=256, set it empty for QEMU's
 # default: see Documentation/testing.rst, QEMU used-ring corruption), SLUB_DEBUG (slub_debug=
 # flags, e.g. FZPU: stray DMA writes into freed memory then fail the run; default off, as the
-# QEMU corruption below still hits ~1 run in 3).
+# QEMU corruption below still hits ~1 run in 3), FIRMWARE (arm64: dt, the default, boots
+# -kernel with QEMU's device tree; acpi boots the same -kernel through UEFI, topology from VIOT).
 # With MODE=test it writes "pass fail skip" to $RESULT (if set) and exits non-zero on failure.
 . "$(dirname "$0")/common.sh"
 ARCH=${ARCH:-x86_64}; DRIVER=${DRIVER:-rust}; MODE=${MODE:-test}; VARIANT=${VARIANT:-}
@@ -30,12 +31,20 @@ x86_64)
 	CONSOLE=ttyS0
 	# No interrupt remapping behind virtio-iommu on x86: VFIO needs this (documented).
 	ARCH_CMDLINE="vfio_iommu_type1.allow_unsafe_interrupts=1 iommufd.allow_unsafe_interrupts=1"
-	EXPECT_MSI="0x00000000fee00000 0x00000000feefffff msi" ;;
+	EXPECT_MSI="0x00000000fee00000 0x00000000feefffff msi"
+	[ "${FIRMWARE:=acpi}" = acpi ] || die "x86_64 guests boot with ACPI only (FIRMWARE=acpi)" ;;
 arm64)
 	KARCH=arm64; IMAGE=arch/arm64/boot/Image; CROSS_CC=aarch64-linux-gnu-gcc
 	BUSYBOX=/opt/arm64/usr/bin/busybox
 	QEMU=(qemu-system-aarch64 -M virt,gic-version=3 -cpu max,pauth-impdef=on)
 	CONSOLE=ttyAMA0
+	# FIRMWARE=acpi: Debian's edk2 (-bios) installs QEMU's ACPI tables (VIOT, IORT, MCFG, SPCR)
+	# and passes no device tree on; it still starts the -kernel Image, through its EFI stub.
+	case ${FIRMWARE:=dt} in
+	dt) ;;
+	acpi) QEMU+=(-bios "${QEMU_EFI:-/usr/share/qemu-efi-aarch64/QEMU_EFI.fd}") ;;
+	*) die "unknown FIRMWARE $FIRMWARE (dt or acpi)" ;;
+	esac
 	# The GICv3 ITS isolates MSIs: VFIO works without allow_unsafe_interrupts.
 	ARCH_CMDLINE=
 	EXPECT_MSI="0x0000000008090000 0x000000000809ffff msi" ;;
@@ -124,6 +133,7 @@ VIOMMU_EXPECT_MSI='$EXPECT_MSI'
 VIOMMU_DISK_SHA256='$DISK_SHA'
 VIOMMU_DISK_HASH_BYTES='$HASH_BYTES'
 VIOMMU_DISKS='vda nvme0n1'
+VIOMMU_FIRMWARE='$FIRMWARE'
 ENV
 mkcpio() { # mkcpio DIR OUT: cpio and gzip from the toolchain root (or the host with KDIR)
 	"${RUN[@]}" sh -c 'cd "$1" && find . | cpio -o -H newc --quiet | gzip -1 >"$2"' mkcpio "$1" "$2"
@@ -165,7 +175,7 @@ accel() {
 A=$(accel)
 [ "$A" = tcg ] && QEMU+=(-accel tcg,thread=multi) || QEMU+=(-accel kvm)
 LOG=$W/console.log
-log "booting $NAME with DRIVER=$DRIVER (${A}; console log: $LOG)"
+log "booting $NAME with DRIVER=$DRIVER FIRMWARE=$FIRMWARE${QEMU_IOMMU_OPTS:+ ($QEMU_IOMMU_OPTS)} (${A}; console log: $LOG)"
 if [ "$MODE" = shell ]; then
 	exec "${RUN[@]}" "${QEMU[@]}" -serial mon:stdio
 fi
@@ -177,4 +187,6 @@ set -e
 [ $qrc = 124 ] && log "guest timed out after ${BOOT_TIMEOUT}s"
 
 # --- results ---------------------------------------------------------------------------------
-exec "${RUN[@]}" python3 "$LAB_DIR/tap.py" "$LOG" "$MODE" "$NAME/$DRIVER" "${RESULT:-}"
+LABEL=$NAME/$DRIVER
+[ "$ARCH" = x86_64 ] || [ "$FIRMWARE" = dt ] || LABEL+=/$FIRMWARE
+exec "${RUN[@]}" python3 "$LAB_DIR/tap.py" "$LOG" "$MODE" "$LABEL${QEMU_IOMMU_OPTS:+/$QEMU_IOMMU_OPTS}" "${RESULT:-}"
