@@ -11,7 +11,7 @@ mount -t tmpfs tmp /tmp
 mkdir -p /dev/hugepages && mount -t hugetlbfs hugetlbfs /dev/hugepages 2>/dev/null
 . /etc/viommu.env
 export VIOMMU_DRIVER VIOMMU_ARCH VIOMMU_EXPECT_MSI VIOMMU_DISK_SHA256 VIOMMU_DISK_HASH_BYTES VIOMMU_DISKS
-export VIOMMU_FIRMWARE
+export VIOMMU_FIRMWARE VIOMMU_GRANULE_REFUSED
 echo "VIOMMU-BOOT ok"
 [ "$VIOMMU_MODE" = probe ] && poweroff -f
 
@@ -27,10 +27,11 @@ if [ -n "$mod" ]; then
 		echo "VIOMMU-INSMOD failed $mod"
 	fi
 fi
-# Endpoints behind the IOMMU leave deferred probe once the driver is there.
+# Endpoints behind the IOMMU leave deferred probe once the driver is there (or, when the driver
+# refuses the device, once the deferred probe timeout has passed: VIOMMU_WAIT_SECONDS).
 i=0
 for d in $VIOMMU_DISKS; do
-	while [ ! -e /sys/block/$d ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+	while [ ! -e /sys/block/$d ] && [ $i -lt $((${VIOMMU_WAIT_SECONDS:-30} * 10)) ]; do sleep 0.1; i=$((i + 1)); done
 	[ -e /sys/block/$d ] || echo "VIOMMU-WAIT missing $d"
 done
 
