@@ -150,8 +150,8 @@ TEST(iommu_registration)
 	ours = count_our_iommus(dir);
 	ASSERT_LE(0, ours) TH_LOG("cannot list %s: %s", IOMMU_CLASS_DIR, strerror(-ours));
 	if (refusal_expected() && getenv("VIOMMU_DRIVER") && !strcmp(getenv("VIOMMU_DRIVER"), "c"))
-		SKIP(return, "the C driver registers its IOMMU (%d) and refuses each domain instead: the endpoints lose their groups and run untranslated",
-		     ours);
+		SKIP(return, "%s (%d): %s", "the C driver registers its IOMMU", ours,
+		     "it refuses each domain instead; the endpoints lose their groups, run untranslated");
 	if (refusal_expected()) {
 		EXPECT_EQ(0, ours) TH_LOG("an IOMMU of %s is registered despite the refusal", dir);
 	} else {
