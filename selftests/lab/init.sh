@@ -29,9 +29,9 @@ if [ -n "$mod" ]; then
 fi
 # Endpoints behind the IOMMU leave deferred probe once the driver is there (or, when the driver
 # refuses the device, once the deferred probe timeout has passed: VIOMMU_WAIT_SECONDS).
-i=0
+i=0; n=$((${VIOMMU_WAIT_SECONDS:-30} * 10))
 for d in $VIOMMU_DISKS; do
-	while [ ! -e /sys/block/$d ] && [ $i -lt $((${VIOMMU_WAIT_SECONDS:-30} * 10)) ]; do sleep 0.1; i=$((i + 1)); done
+	while [ ! -e /sys/block/$d ] && [ $i -lt $n ]; do sleep 0.1; i=$((i + 1)); done
 	[ -e /sys/block/$d ] || echo "VIOMMU-WAIT missing $d"
 done
 

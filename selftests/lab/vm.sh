@@ -76,7 +76,7 @@ granule_k=$(sed -n 's/.*\bgranule=\([0-9]*\)[kK]\b.*/\1/p' <<<"${QEMU_IOMMU_OPTS
 page_shift=$(sed -n 's/^CONFIG_PAGE_SHIFT=//p' "$B/.config")
 if [ -n "$granule_k" ] && [ $((granule_k << 10)) -gt $((1 << ${page_shift:-12})) ]; then
 	GRANULE_REFUSED=1; WAIT_SECONDS=120; ONLY=${ONLY:-granule_refusal_test}
-	log "granule ${granule_k}K > page size $((1 << ${page_shift:-12} >> 10))K: expecting the driver to refuse it"
+	log "granule ${granule_k}K > page size $((1 << ${page_shift:-12} >> 10))K: expecting a refusal"
 fi
 
 # --- modules ---------------------------------------------------------------------------------
@@ -189,7 +189,8 @@ accel() {
 A=$(accel)
 [ "$A" = tcg ] && QEMU+=(-accel tcg,thread=multi) || QEMU+=(-accel kvm)
 LOG=$W/console.log
-log "booting $NAME with DRIVER=$DRIVER FIRMWARE=$FIRMWARE${QEMU_IOMMU_OPTS:+ ($QEMU_IOMMU_OPTS)} (${A}; console log: $LOG)"
+log "booting $NAME with DRIVER=$DRIVER FIRMWARE=$FIRMWARE${QEMU_IOMMU_OPTS:+ ($QEMU_IOMMU_OPTS)}" \
+	"(${A}; console log: $LOG)"
 if [ "$MODE" = shell ]; then
 	exec "${RUN[@]}" "${QEMU[@]}" -serial mon:stdio
 fi
@@ -203,4 +204,5 @@ set -e
 # --- results ---------------------------------------------------------------------------------
 LABEL=$NAME/$DRIVER
 [ "$ARCH" = x86_64 ] || [ "$FIRMWARE" = dt ] || LABEL+=/$FIRMWARE
-exec "${RUN[@]}" python3 "$LAB_DIR/tap.py" "$LOG" "$MODE" "$LABEL${QEMU_IOMMU_OPTS:+/$QEMU_IOMMU_OPTS}" "${RESULT:-}"
+LABEL+=${QEMU_IOMMU_OPTS:+/$QEMU_IOMMU_OPTS}
+exec "${RUN[@]}" python3 "$LAB_DIR/tap.py" "$LOG" "$MODE" "$LABEL" "${RESULT:-}"
