@@ -8,14 +8,14 @@
 # ACCEL (auto|tcg|kvm), CMDLINE (extra kernel command line), BOOT_TIMEOUT (s), KDIR (your own
 # built, Rust-enabled kernel tree: skips the toolchain root and the cached kernels),
 # RUST_MODULE_DIR (source of the Rust module, default: this checkout), SMP, MEM, VARIANT,
-# VIRTIO_BLK_OPTS (virtio-blk-pci properties; default queue-size=256, set it empty for QEMU's
-# default: see Documentation/testing.rst, QEMU used-ring corruption), SLUB_DEBUG (slub_debug=
-# flags, e.g. FZPU: stray DMA writes into freed memory then fail the run; default off, as the
-# QEMU corruption below still hits ~1 run in 3).
+# VIRTIO_BLK_OPTS (virtio-blk-pci properties; default packed=on, set it empty for a split ring
+# and QEMU's used-ring corruption: see Documentation/testing.rst), SLUB_DEBUG (slub_debug=
+# flags, e.g. FZPU: stray DMA writes into freed memory then fail the run), QEMU_EXTRA (more QEMU arguments, e.g.
+# "-trace virtio_iommu_map -D /tmp/trace.log").
 # With MODE=test it writes "pass fail skip" to $RESULT (if set) and exits non-zero on failure.
 . "$(dirname "$0")/common.sh"
 ARCH=${ARCH:-x86_64}; DRIVER=${DRIVER:-rust}; MODE=${MODE:-test}; VARIANT=${VARIANT:-}
-VIRTIO_BLK_OPTS=${VIRTIO_BLK_OPTS-queue-size=256}; SLUB_DEBUG=${SLUB_DEBUG:-}
+VIRTIO_BLK_OPTS=${VIRTIO_BLK_OPTS-packed=on}; SLUB_DEBUG=${SLUB_DEBUG:-}
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-900}
 RUST_MODULE_DIR=${RUST_MODULE_DIR:-$SRC_DIR}
 NAME=$ARCH${VARIANT:+-$VARIANT}
@@ -141,6 +141,8 @@ QEMU+=(-m "${MEM:-2G}" -smp "${SMP:-2}" -no-reboot -display none
 	-device nvme,drive=disk1,serial=viommu1
 	-device edu
 	-device pcie-root-port,id=rp1,chassis=1,slot=1 -device igb,bus=rp1)
+# shellcheck disable=SC2206 # word splitting wanted
+[ -n "${QEMU_EXTRA:-}" ] && QEMU+=($QEMU_EXTRA)
 
 accel() {
 	case ${ACCEL:-auto} in
