@@ -194,8 +194,43 @@ TEST(single_msi_region)
 		msi = 0;
 		for (i = 0; i < nr; i++)
 			msi += !strcmp(regions[i].type, "msi");
-		/* The device reports its doorbell, so no software MSI window may be added. */
+		/*
+		 * One MSI window per group: the probed doorbell (as a hardware or a software MSI
+		 * region), or the software window when the driver ignores it; never both.
+		 */
 		EXPECT_EQ(1, msi) TH_LOG("group %s has %d msi regions", groups[g], msi);
+	}
+	free_names(groups, n);
+}
+
+/*
+ * The device bypasses its doorbell range whatever is mapped there, so DMA must never get an IOVA
+ * inside it: some msi or reserved region of every group must cover it.
+ */
+TEST(doorbell_outside_dma_space)
+{
+	static struct region regions[MAX_REGIONS];
+	static char text[8192];
+	const char *range = getenv("VIOMMU_DOORBELL");
+	unsigned long long first, last;
+	char **groups;
+	int g, i, n, nr;
+
+	if (!range || sscanf(range, "%llx %llx", &first, &last) != 2)
+		SKIP(return, "VIOMMU_DOORBELL is not set");
+	GET_GROUPS(groups, n);
+	for (g = 0; g < n; g++) {
+		const char *by = NULL;
+
+		nr = read_regions(groups[g], regions, MAX_REGIONS, text, sizeof(text));
+		ASSERT_LE(0, nr);
+		for (i = 0; i < nr && !by; i++) {
+			if (regions[i].start <= first && regions[i].end >= last &&
+			    (!strcmp(regions[i].type, "msi") || !strcmp(regions[i].type, "reserved")))
+				by = regions[i].line;
+		}
+		TH_LOG("group %s: doorbell %s covered by '%s'", groups[g], range, by ? by : "nothing");
+		EXPECT_NE(NULL, by) TH_LOG("group %s: DMA could be given doorbell IOVAs", groups[g]);
 	}
 	free_names(groups, n);
 }

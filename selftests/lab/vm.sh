@@ -30,7 +30,7 @@ x86_64)
 	CONSOLE=ttyS0
 	# No interrupt remapping behind virtio-iommu on x86: VFIO needs this (documented).
 	ARCH_CMDLINE="vfio_iommu_type1.allow_unsafe_interrupts=1 iommufd.allow_unsafe_interrupts=1"
-	EXPECT_MSI="0x00000000fee00000 0x00000000feefffff msi" ;;
+	DOORBELL="0x00000000fee00000 0x00000000feefffff" ;;
 arm64)
 	KARCH=arm64; IMAGE=arch/arm64/boot/Image; CROSS_CC=aarch64-linux-gnu-gcc
 	BUSYBOX=/opt/arm64/usr/bin/busybox
@@ -38,9 +38,15 @@ arm64)
 	CONSOLE=ttyAMA0
 	# The GICv3 ITS isolates MSIs: VFIO works without allow_unsafe_interrupts.
 	ARCH_CMDLINE=
-	EXPECT_MSI="0x0000000008090000 0x000000000809ffff msi" ;;
+	DOORBELL="0x0000000008090000 0x000000000809ffff" ;;
 *) die "unknown ARCH $ARCH (x86_64 or arm64)" ;;
 esac
+# The MSI window reserved_regions should show: the doorbell QEMU's PROBE reports, unless the Rust
+# driver is told to ignore it (sw_msi=1: software window at 0x8000000, 1 MiB).
+EXPECT_MSI="$DOORBELL msi"
+if [ "$DRIVER" = rust ] && [[ " ${MODPARAMS:-} " =~ \ sw_msi=(1|y|Y|true)\  ]]; then
+	EXPECT_MSI="0x0000000008000000 0x00000000080fffff msi"
+fi
 
 # --- kernel and tools ------------------------------------------------------------------------
 if [ -n "${KDIR:-}" ]; then
@@ -121,6 +127,7 @@ VIOMMU_DRIVER='$DRIVER'
 VIOMMU_ARCH='$ARCH'
 VIOMMU_MODPARAMS='${MODPARAMS:-}'
 VIOMMU_EXPECT_MSI='$EXPECT_MSI'
+VIOMMU_DOORBELL='$DOORBELL'
 VIOMMU_DISK_SHA256='$DISK_SHA'
 VIOMMU_DISK_HASH_BYTES='$HASH_BYTES'
 VIOMMU_DISKS='vda nvme0n1'

@@ -32,7 +32,7 @@ pub(crate) use ops::{
     Cap, DomainOps, DomainOpsTable, Gfp, Identity, IommuOps, OpsTable, Prot, StaticDomain,
 };
 pub(crate) use registration::Registration;
-pub(crate) use resv::{ResvList, ResvType};
+pub(crate) use resv::ResvList;
 
 /// Re-exports for [`declare_iommu_ops!`](crate::declare_iommu_ops); not for direct use.
 #[doc(hidden)]
