@@ -10,6 +10,8 @@ CHECK_ARCHES=${CHECK_ARCHES:-x86_64 arm64}
 CHECK_DRIVERS=${CHECK_DRIVERS:-rust}
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 cd "$SRC_DIR"
+# Host builds go to the cache: a clean clone does not rebuild libFuzzer and the test crates.
+CARGO_CACHE=$CACHE/cargo-target
 P=0; F=0; S=0; FAILED=()
 T0=$(date +%s)
 ok() { P=$((P + 1)); echo "ok - $1"; }
@@ -25,7 +27,7 @@ step() { # step NAME CMD...: one result for the whole command
 if [ -f uapi/Cargo.toml ]; then
 	echo "# ==== host: cargo test (uapi)"
 	out=$(mktemp)
-	if (cd uapi && cargo test --color never 2>&1) | tee "$out"; then
+	if (cd uapi && CARGO_TARGET_DIR=$CARGO_CACHE/uapi cargo test --color never 2>&1) | tee "$out"; then
 		read -r p f i < <(awk '/^test result:/ {p+=$4; f+=$6; i+=$8} END {print p+0, f+0, i+0}' "$out")
 		P=$((P + p)); S=$((S + i))
 		[ "$p" -gt 0 ] || notok "host: cargo test ran no test"
@@ -40,7 +42,8 @@ if [ -f uapi/Cargo.toml ]; then
 			echo "# installing cargo-fuzz (once)"
 			cargo install --locked cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz >/dev/null
 		fi
-		step "host: fuzz every target for ${FUZZ_SECONDS}s" uapi/fuzz.sh "$FUZZ_SECONDS"
+		step "host: fuzz every target for ${FUZZ_SECONDS}s" \
+			env CARGO_TARGET_DIR="$CARGO_CACHE/fuzz" uapi/fuzz.sh "$FUZZ_SECONDS"
 	fi
 fi
 
