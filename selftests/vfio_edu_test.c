@@ -1003,12 +1003,18 @@ TEST_F_TIMEOUT(edu, iommufd_msi_doorbell_mapping, TEST_TIMEOUT_S)
  * type1: VFIO_DEVICE_SET_IRQS needs an MSI cookie on the container's domain on arm64 (the ITS
  * asks the IOMMU layer for the doorbell's IOVA); type1 sets one only when the group has a
  * software MSI window (IOMMU_RESV_SW_MSI). A driver that reports the doorbell as a bypass MSI
- * region (the C driver) gets ENOSPC there.
+ * region (the C driver) gets ENOSPC there, and the ITS then leaks the event slot: the unbind
+ * from vfio-pci WARNs in its_msi_teardown (irq-gic-v3-its.c), which fails the whole run. So the
+ * C driver is not even tried on arm64.
  */
 TEST_F_TIMEOUT(edu, type1_msi, TEST_TIMEOUT_S)
 {
 	int ret;
 
+	if (env_is("VIOMMU_ARCH", "arm64") && env_is("VIOMMU_DRIVER", "c"))
+		SKIP(return, "C driver on arm64: the ITS doorbell is a bypass MSI region, so type1 "
+		     "sets no MSI cookie and the ITS refuses the vector (ENOSPC, then a leaked ITS "
+		     "slot and a WARN at unbind)");
 	msi_preamble(_metadata, self);
 	type1_open(_metadata, self);
 	RETURN_IF_SKIPPED();
@@ -1016,9 +1022,6 @@ TEST_F_TIMEOUT(edu, type1_msi, TEST_TIMEOUT_S)
 	type1_map(_metadata, self, self->dst, DST_IOVA);
 	type1_device(_metadata, self);
 	ret = edu_msi_enable(_metadata, self);
-	if (ret == -ENOSPC && env_is("VIOMMU_ARCH", "arm64") && env_is("VIOMMU_DRIVER", "c"))
-		SKIP(return, "C driver: the ITS doorbell is a bypass MSI region, so type1 sets no "
-		     "MSI cookie and the ITS refuses the vector (ENOSPC)");
 	ASSERT_EQ(0, ret) TH_LOG("VFIO_DEVICE_SET_IRQS (MSI, type1): %s%s", strerror(-ret),
 				 ret == -ENOSPC ? ": no MSI cookie on the type1 domain (no software "
 				 "MSI window in the group's reserved regions)" : "");
