@@ -10,7 +10,7 @@ mount -t debugfs debugfs /sys/kernel/debug
 mount -t tmpfs tmp /tmp
 mkdir -p /dev/hugepages && mount -t hugetlbfs hugetlbfs /dev/hugepages 2>/dev/null
 . /etc/viommu.env
-export VIOMMU_DRIVER VIOMMU_ARCH VIOMMU_EXPECT_MSI VIOMMU_DOORBELL VIOMMU_DISK_SHA256 VIOMMU_DISK_HASH_BYTES VIOMMU_DISKS
+export VIOMMU_DRIVER VIOMMU_ARCH VIOMMU_MODPARAMS VIOMMU_EXPECT_MSI VIOMMU_DOORBELL VIOMMU_DISK_SHA256 VIOMMU_DISK_HASH_BYTES VIOMMU_DISKS
 echo "VIOMMU-BOOT ok"
 [ "$VIOMMU_MODE" = probe ] && poweroff -f
 
