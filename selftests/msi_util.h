@@ -335,27 +335,41 @@ static inline bool env_is(const char *var, const char *value)
 
 /*
  * Why a doorbell-mapping test cannot run here (NULL: it can, and path names the driver's
- * debugfs mappings file): the doorbell is a real mapping only with the Rust driver's
- * sw_msi=1, and only on arm64, where the ITS driver asks the IOMMU layer for an MSI IOVA
- * (x86 MSIs to 0xfee00000 never go through an MSI cookie).
+ * debugfs mappings file). Doorbells are real mappings only where the ITS driver asks the IOMMU
+ * layer for an MSI IOVA (arm64; x86 MSIs to 0xfee00000 never go through it), and only the Rust
+ * driver presents them so (a software MSI window: at the doorbell itself by default, at
+ * 0x8000000 with sw_msi=1) and has the debugfs file.
  */
 static inline const char *doorbell_skip_reason(char *path, size_t size)
 {
-	int on;
-
 	if (env_is("VIOMMU_DRIVER", "c"))
-		return "the C driver has no sw_msi parameter and no debugfs mappings";
-	on = sw_msi_state();
-	if (on < 0)
-		return "the C driver has no sw_msi parameter";
-	if (!on)
-		return "sw_msi is off (MODPARAMS=sw_msi=1): the probed doorbell is a bypass region, "
-		       "never mapped";
+		return "the C driver reports the doorbell as a bypass region and has no debugfs "
+		       "mappings";
+	if (sw_msi_state() < 0)
+		return "not the Rust driver";
 	if (!env_is("VIOMMU_ARCH", "arm64"))
-		return "not arm64: only the ITS doorbell is remapped through an MSI cookie";
+		return "not arm64: only the ITS doorbell is mapped through an MSI cookie";
 	if (viommu_mappings_path(path, size))
 		return "no " VIOMMU_DEBUGFS "<virtio device>/mappings (debugfs)";
 	return NULL;
+}
+
+/*
+ * The software MSI window of the groups, where VFIO domains map the doorbell: the doorbell's
+ * own range by default (mapped 1:1, *moved false), [SW_MSI_BASE, SW_MSI_LAST] with sw_msi=1
+ * (the doorbell lands elsewhere, *moved true). Its reserved_regions line goes to line.
+ */
+static inline void msi_window(unsigned long long *base, unsigned long long *last, bool *moved,
+			      char *line, size_t size)
+{
+	const char *db = getenv("VIOMMU_DOORBELL");
+
+	*moved = sw_msi_state() > 0;
+	if (*moved || !db || sscanf(db, "%llx %llx", base, last) != 2) {
+		*base = SW_MSI_BASE;
+		*last = SW_MSI_LAST;
+	}
+	xsnprintf(line, size, "0x%016llx 0x%016llx msi", *base, *last);
 }
 
 /* A group whose default domain translates through dma-iommu. */

@@ -906,9 +906,10 @@ static unsigned long long vfio_domain_id(struct __test_metadata *_metadata, cons
 	return dom;
 }
 
-/* Writable doorbell mappings of domain dom inside the software MSI window (printed). */
+/* Writable doorbell mappings of domain dom inside [base, last] (printed). */
 static int window_doorbells(struct __test_metadata *_metadata, const char *path,
-			    unsigned long long dom, struct viommu_mapping *hit)
+			    unsigned long long dom, unsigned long long base,
+			    unsigned long long last, struct viommu_mapping *hit)
 {
 	struct viommu_mapping *m;
 	char bad[256] = "";
@@ -916,43 +917,49 @@ static int window_doorbells(struct __test_metadata *_metadata, const char *path,
 
 	n = read_mappings(path, &m, bad, sizeof(bad));
 	ASSERT_LE(0, n) TH_LOG("%s: %s %s", path, strerror(-n), bad);
-	k = doorbell_mappings(m, n, dom, msi_doorbell_page(), SW_MSI_BASE, SW_MSI_LAST,
-			      "  doorbell: ", hit);
+	k = doorbell_mappings(m, n, dom, msi_doorbell_page(), base, last, "  doorbell: ", hit);
 	free(m);
 	return k;
 }
 
 /*
- * sw_msi=1: edu's VFIO domain (found by its known buffer IOVAs) gets the doorbell page mapped
- * inside [SW_MSI_BASE, SW_MSI_LAST] when MSI is enabled, not before, and the MSI arrives
- * through that mapping. Called with the backend attached and edu enabled.
+ * Edu's VFIO domain (found by its known buffer IOVAs) gets the doorbell page mapped inside the
+ * group's software MSI window when MSI is enabled, not before, and the MSI arrives through that
+ * mapping: 1:1 when the window is the doorbell itself (default), elsewhere with sw_msi=1.
+ * Called with the backend attached and edu enabled.
  */
 static void vfio_doorbell_check(struct __test_metadata *_metadata, FIXTURE_DATA(edu) *self,
 				const char *path, const char *what)
 {
-	unsigned long long dom, db = msi_doorbell_page();
+	unsigned long long dom, db = msi_doorbell_page(), base, last, iova;
 	struct viommu_mapping hit;
+	char window[64];
+	bool moved;
 	int k, ret;
 
 	msi_preamble(_metadata, self);
-	EXPECT_TRUE(group_has_resv_line(self->pci.group, SW_MSI_REGION))
-		TH_LOG("group %s's reserved_regions lacks '%s'", self->pci.group, SW_MSI_REGION);
+	msi_window(&base, &last, &moved, window, sizeof(window));
+	EXPECT_TRUE(group_has_resv_line(self->pci.group, window))
+		TH_LOG("group %s's reserved_regions lacks '%s'", self->pci.group, window);
 	dom = vfio_domain_id(_metadata, path);
 	TH_LOG("%s: edu's domain is %llu", what, dom);
-	k = window_doorbells(_metadata, path, dom, &hit);
+	k = window_doorbells(_metadata, path, dom, base, last, &hit);
 	EXPECT_EQ(0, k) TH_LOG("%s: domain %llu maps the doorbell 0x%llx before MSI is enabled",
 			       what, dom, db);
 
 	ret = edu_msi_enable(_metadata, self);
 	ASSERT_EQ(0, ret) TH_LOG("%s: VFIO_DEVICE_SET_IRQS (MSI): %s", what, strerror(-ret));
-	k = window_doorbells(_metadata, path, dom, &hit);
+	k = window_doorbells(_metadata, path, dom, base, last, &hit);
 	ASSERT_LT(0, k) TH_LOG("%s: with MSI enabled, domain %llu has no writable mapping of the "
 			       "doorbell 0x%llx at an IOVA in [0x%llx, 0x%llx]", what, dom, db,
-			       SW_MSI_BASE, SW_MSI_LAST);
-	TH_LOG("%s: doorbell 0x%llx mapped at IOVA 0x%llx (%s) in domain %llu", what, db,
-	       hit.first + (db - hit.phys), hit.flags, dom);
-	EXPECT_NE(db, hit.first + (db - hit.phys))
-		TH_LOG("the doorbell is mapped 1:1: the window should move it");
+			       base, last);
+	iova = hit.first + (db - hit.phys);
+	TH_LOG("%s: doorbell 0x%llx mapped at IOVA 0x%llx (%s) in domain %llu", what, db, iova,
+	       hit.flags, dom);
+	if (moved)
+		EXPECT_NE(db, iova) TH_LOG("sw_msi=1: the doorbell is mapped 1:1");
+	else
+		EXPECT_EQ(db, iova) TH_LOG("the window is the doorbell: it should be mapped 1:1");
 	/* And the interrupts travel through it. */
 	edu_msi_check(_metadata, self, self->src, SRC_IOVA, self->dst, DST_IOVA, what);
 }

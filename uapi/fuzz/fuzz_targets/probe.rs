@@ -6,7 +6,7 @@ use libfuzzer_sys::fuzz_target;
 use virtio_iommu_proto::mappings::identity_ranges;
 use virtio_iommu_proto::probe::{parse_properties, ResvKind, ResvRegion};
 use virtio_iommu_proto::resv::{
-    add_region, for_each_report, msi_policy, FixedRegions, ReportType,
+    add_region, for_each_report, msi_policy, FixedRegions, RegionList, ReportType,
 };
 
 fuzz_target!(|data: &[u8]| {
