@@ -956,10 +956,11 @@ static void vfio_doorbell_check(struct __test_metadata *_metadata, FIXTURE_DATA(
 	iova = hit.first + (db - hit.phys);
 	TH_LOG("%s: doorbell 0x%llx mapped at IOVA 0x%llx (%s) in domain %llu", what, db, iova,
 	       hit.flags, dom);
-	if (moved)
+	if (moved) {
 		EXPECT_NE(db, iova) TH_LOG("sw_msi=1: the doorbell is mapped 1:1");
-	else
+	} else {
 		EXPECT_EQ(db, iova) TH_LOG("the window is the doorbell: it should be mapped 1:1");
+	}
 	/* And the interrupts travel through it. */
 	edu_msi_check(_metadata, self, self->src, SRC_IOVA, self->dst, DST_IOVA, what);
 }
