@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # 'make check': host tests, short fuzzing, module builds (both architectures, clippy, rustfmt)
-# and the guest selftests on both architectures. Prints TAP-style detail and ends with one line
+# and the guest selftests on both architectures: the project's own, then the kernel's VFIO
+# selftests (SUITE=vfio, a boot of their own). Prints TAP-style detail and ends with one line
 # "N passed, N failed, N skipped". Exits non-zero on any failure.
 #   CHECK_ARCHES (default "x86_64 arm64"), CHECK_DRIVERS (default "rust"; "rust c" adds the C
-#   baseline), FUZZ_SECONDS.
+#   baseline), CHECK_SUITES (default "default vfio"), FUZZ_SECONDS.
 . "$(dirname "$0")/common.sh"
 CHECK_ARCHES=${CHECK_ARCHES:-x86_64 arm64}
 CHECK_DRIVERS=${CHECK_DRIVERS:-rust}
+CHECK_SUITES=${CHECK_SUITES:-default vfio}
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 cd "$SRC_DIR"
 # Host builds go to the cache: a clean clone does not rebuild libFuzzer and the test crates.
@@ -56,20 +58,29 @@ if [ -f virtio_iommu.rs ] && grep -q 'module' virtio_iommu.rs && [ -z "${CHECK_N
 	step "rustfmtcheck" make -s --no-print-directory rustfmtcheck
 fi
 
-# 3. Guest selftests.
-for a in $CHECK_ARCHES; do
-	for d in $CHECK_DRIVERS; do
-		res=$(mktemp)
-		echo "# ==== guest: $a DRIVER=$d"
-		if ARCH=$a DRIVER=$d MODE=test RESULT=$res "$LAB_DIR/vm.sh"; then :; fi
-		if [ -s "$res" ]; then
-			read -r p f s <"$res"
-			P=$((P + p)); F=$((F + f)); S=$((S + s))
-			[ "$f" = 0 ] || FAILED+=("guest $a/$d: $f failed")
-		else
-			notok "guest: $a DRIVER=$d produced no result"
-		fi
-		rm -f "$res"
+# 3. Guest selftests: every count of every selftest program. First the project's own suite on
+#    each architecture and driver, then the kernel's VFIO selftests (igb through vfio-pci).
+guest() { # guest SUITE ARCH DRIVER
+	local suite=$1 a=$2 d=$3 res label
+	label="guest: $a DRIVER=$d"
+	[ "$suite" = default ] || label="guest $suite: $a DRIVER=$d"
+	res=$(mktemp)
+	echo "# ==== $label"
+	if SUITE=$suite ARCH=$a DRIVER=$d MODE=test RESULT=$res "$LAB_DIR/vm.sh"; then :; fi
+	if [ -s "$res" ]; then
+		read -r p f s <"$res"
+		P=$((P + p)); F=$((F + f)); S=$((S + s))
+		[ "$f" = 0 ] || FAILED+=("$label: $f failed")
+	else
+		notok "$label produced no result"
+	fi
+	rm -f "$res"
+}
+for suite in $CHECK_SUITES; do
+	for a in $CHECK_ARCHES; do
+		for d in $CHECK_DRIVERS; do
+			guest "$suite" "$a" "$d"
+		done
 	done
 done
 

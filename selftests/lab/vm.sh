@@ -13,13 +13,20 @@
 # flags, e.g. FZPU: stray DMA writes into freed memory then fail the run), QEMU_EXTRA (more QEMU arguments, e.g.
 # "-trace virtio_iommu_map -D /tmp/trace.log").
 # With MODE=test it writes "pass fail skip" to $RESULT (if set) and exits non-zero on failure.
+# SUITE: default (the project's selftests, selftests/*.c) or vfio (the kernel's own VFIO selftests,
+# tools/testing/selftests/vfio, against the igb at 0000:01:00.0; a boot of its own, with 4 GiB and
+# hugepages). ONLY="a b": run just these programs of the suite.
 . "$(dirname "$0")/common.sh"
 ARCH=${ARCH:-x86_64}; DRIVER=${DRIVER:-rust}; MODE=${MODE:-test}; VARIANT=${VARIANT:-}
 VIRTIO_BLK_OPTS=${VIRTIO_BLK_OPTS-packed=on}; SLUB_DEBUG=${SLUB_DEBUG:-}
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-900}
 RUST_MODULE_DIR=${RUST_MODULE_DIR:-$SRC_DIR}
+SUITE=${SUITE:-default}
+case $SUITE in default | vfio) ;; *) die "unknown SUITE $SUITE (default or vfio)" ;; esac
 NAME=$ARCH${VARIANT:+-$VARIANT}
-W=$CACHE/work/$NAME-$DRIVER${RUN_TAG:+-$RUN_TAG}
+# One work dir per arch, variant, driver, suite and RUN_TAG: concurrent runs never share one.
+SUITE_TAG=; [ "$SUITE" = default ] || SUITE_TAG=-$SUITE
+W=$CACHE/work/$NAME-$DRIVER$SUITE_TAG${RUN_TAG:+-$RUN_TAG}
 mkdir -p "$W"
 
 case $ARCH in
@@ -46,6 +53,12 @@ esac
 EXPECT_MSI="$DOORBELL msi"
 if [ "$DRIVER" = rust ] && [[ " ${MODPARAMS:-} " =~ \ sw_msi=(1|y|Y|true)\  ]]; then
 	EXPECT_MSI="0x0000000008000000 0x00000000080fffff msi"
+fi
+if [ "$SUITE" = vfio ]; then
+	# vfio_pci_driver_test pins 1 GiB per fixture, and vfio_dma_mapping_test maps 2 MiB and
+	# 1 GiB hugetlb pages (its hugetlb variants skip without them).
+	MEM=${MEM:-4G}
+	ARCH_CMDLINE+="${ARCH_CMDLINE:+ }hugepagesz=2M hugepages=8 hugepagesz=1G hugepages=1"
 fi
 
 # --- kernel and tools ------------------------------------------------------------------------
@@ -89,15 +102,37 @@ fi
 ST=$W/selftests
 mkdir -p "$ST"
 TESTS=()
-if [ -f "$SRC_DIR/selftests/Makefile" ]; then
+VFIO_BDF=0000:01:00.0 # the igb behind pcie-root-port rp1 (QEMU command line below)
+if [ "$SUITE" = vfio ]; then
+	# The kernel's own VFIO selftests, built statically with their own Makefile (lib.mk), output
+	# in the work dir, never in the source tree. They link -luuid: the root has x86_64's
+	# libuuid.a, and arm64's uuid-dev extracted under /opt/arm64 (root.sh EXTRA_DEBS). LDFLAGS
+	# replaces the Makefile's own, hence -pthread again.
+	VFLAGS=(ARCH="$ARCH")
+	VLDFLAGS="-static -pthread"
+	if [ "$ARCH" = arm64 ]; then
+		VFLAGS+=(CROSS_COMPILE=aarch64-linux-gnu-)
+		if [ -z "${KDIR:-}" ]; then
+			VFLAGS+=(EXTRA_CFLAGS="-isystem /opt/arm64/usr/include")
+			VLDFLAGS+=" -L/opt/arm64/usr/lib/aarch64-linux-gnu"
+		fi
+	fi
+	"${RUN[@]}" make -s -C "$KSRC/tools/testing/selftests/vfio" "${VFLAGS[@]}" OUTPUT="$ST" \
+		KHDR_INCLUDES="-isystem $B/usr/include" LDFLAGS="$VLDFLAGS" >&2 ||
+		die "VFIO selftest build failed"
+	# Not run: vfio_pci_sriov_uapi_test and vfio_pci_device_init_perf_test (they test VFs and
+	# init time, not the IOMMU).
+	TESTS=(vfio_pci_device_test vfio_iommufd_setup_test vfio_dma_mapping_test
+		vfio_dma_mapping_mmio_test vfio_pci_driver_test)
+elif [ -f "$SRC_DIR/selftests/Makefile" ]; then
 	"${RUN[@]}" make -s -C "$SRC_DIR/selftests" OUTPUT="$ST" CC="$CROSS_CC" \
 		KSFT_DIR="$KSRC/tools/testing/selftests" KHDR_INCLUDES="-isystem $B/usr/include" >&2 ||
 		die "selftest build failed"
 	mapfile -t TESTS < <(make -s --no-print-directory -C "$SRC_DIR/selftests" list)
-	# ONLY="a b": run just these selftests.
-	if [ -n "${ONLY:-}" ]; then
-		mapfile -t TESTS < <(printf '%s\n' "${TESTS[@]}" | grep -xF -f <(printf '%s\n' $ONLY))
-	fi
+fi
+# ONLY="a b": run just these selftests.
+if [ -n "${ONLY:-}" ]; then
+	mapfile -t TESTS < <(printf '%s\n' "${TESTS[@]}" | grep -xF -f <(printf '%s\n' $ONLY))
 fi
 
 # --- disks with known content ----------------------------------------------------------------
@@ -131,6 +166,8 @@ VIOMMU_DOORBELL='$DOORBELL'
 VIOMMU_DISK_SHA256='$DISK_SHA'
 VIOMMU_DISK_HASH_BYTES='$HASH_BYTES'
 VIOMMU_DISKS='vda nvme0n1'
+VIOMMU_SUITE='$SUITE'
+VIOMMU_VFIO_BDF='$VFIO_BDF'
 ENV
 mkcpio() { # mkcpio DIR OUT: cpio and gzip from the toolchain root (or the host with KDIR)
 	"${RUN[@]}" sh -c 'cd "$1" && find . | cpio -o -H newc --quiet | gzip -1 >"$2"' mkcpio "$1" "$2"
@@ -186,4 +223,4 @@ set -e
 [ $qrc = 124 ] && log "guest timed out after ${BOOT_TIMEOUT}s"
 
 # --- results ---------------------------------------------------------------------------------
-exec "${RUN[@]}" python3 "$LAB_DIR/tap.py" "$LOG" "$MODE" "$NAME/$DRIVER" "${RESULT:-}"
+exec "${RUN[@]}" python3 "$LAB_DIR/tap.py" "$LOG" "$MODE" "$NAME/$DRIVER${SUITE_TAG/-//}" "${RESULT:-}"
