@@ -92,8 +92,8 @@ else
 LAB := $(CURDIR)/selftests/lab
 ARCH ?= x86_64
 DRIVER ?= rust
-export ARCH DRIVER QEMU_IOMMU_OPTS MODPARAMS ACCEL CMDLINE BOOT_TIMEOUT KDIR VIOMMU_CACHE SMP MEM \
-	VARIANT RUST_MODULE_DIR
+export ARCH DRIVER SUITE QEMU_IOMMU_OPTS MODPARAMS ACCEL CMDLINE BOOT_TIMEOUT KDIR VIOMMU_CACHE SMP \
+	MEM VARIANT RUST_MODULE_DIR
 FUZZ_SECONDS ?= 30
 
 # Kernel tree to build the module against: yours (KDIR=...) or the lab's cached one.
@@ -127,7 +127,8 @@ rustfmt rustfmtcheck:
 run:
 	MODE=run $(LAB)/vm.sh
 
-## vmtest: boot a guest (ARCH, DRIVER) and run the selftests; QEMU_IOMMU_OPTS= adds properties
+## vmtest: boot a guest (ARCH, DRIVER) and run the selftests; QEMU_IOMMU_OPTS= adds properties;
+##         SUITE=vfio runs the kernel's VFIO selftests against igb instead
 vmtest:
 	MODE=test $(LAB)/vm.sh
 

@@ -25,4 +25,10 @@ module_virtio_driver! {
     authors: ["virtio-iommu-rs developers"],
     description: "Virtio IOMMU driver (Rust)",
     license: "GPL",
+    params: {
+        sw_msi: bool {
+            default: false,
+            description: "Ignore MSI regions reported by the device; map MSI doorbells through a software MSI window at 0x8000000 (1 MiB)",
+        },
+    },
 }

@@ -214,6 +214,27 @@ impl VDomain {
         st.endpoints = st.endpoints.saturating_sub(1);
     }
 
+    /// Writes one line per mapping: domain ID, first and last IOVA, physical address, flags
+    /// (`r`, `w`, `m` for MMIO, `-` when absent), for debugfs.
+    pub(crate) fn write_mappings(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let mut st = self.state.lock();
+        for m in st.mappings(None).iter() {
+            let flag = |bit, c| if m.flags & bit != 0 { c } else { '-' };
+            writeln!(
+                f,
+                "{} {:#018x} {:#018x} {:#018x} {}{}{}",
+                self.id,
+                m.iova,
+                m.last,
+                m.phys,
+                flag(wire::MAP_F_READ, 'r'),
+                flag(wire::MAP_F_WRITE, 'w'),
+                flag(wire::MAP_F_MMIO, 'm')
+            )?;
+        }
+        Ok(())
+    }
+
     fn attached(&self) -> bool {
         self.state.lock().endpoints > 0
     }

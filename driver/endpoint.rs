@@ -9,14 +9,14 @@
 
 use super::{domain::VDomain, Viommu};
 use crate::sys::iommu::{
-    self, Cap, Domain, FaultAccess, Gfp, Ida, Identity, IommuOps, Registration, ResvList, ResvType,
+    self, Cap, Domain, FaultAccess, Gfp, Ida, Identity, IommuOps, Registration, ResvList,
 };
 use crate::uapi::{
     config::DeviceConfig,
     fault::{Fault, FaultReason},
-    probe::{parse_properties, ResvKind, ResvRegion},
+    probe::{parse_properties, ResvRegion},
     request::Request,
-    resv::{self, add_region, msi_choice, region_for_report, MsiChoice, RegionList},
+    resv::{add_region, for_each_report, msi_policy, MsiPolicy, RegionList},
 };
 use kernel::{
     device::Device,
@@ -50,6 +50,21 @@ impl IommuState {
     /// range; `None` when the range is a single ID (blocking then falls back to DETACH).
     pub(crate) fn blocked_id(&self, cfg: &DeviceConfig) -> Option<u32> {
         (cfg.last_domain > cfg.first_domain).then_some(cfg.last_domain)
+    }
+
+    /// The paging domains endpoints are attached to, each once (for debugfs).
+    pub(crate) fn paging_domains(&self) -> Result<KVec<Arc<Domain<VDomain>>>> {
+        let table = self.endpoints.lock();
+        let mut out: KVec<Arc<Domain<VDomain>>> = KVec::new();
+        for ep in table.values() {
+            if let Attached::Paging(d) = &*ep.attached.lock() {
+                if !out.iter().any(|o| o.id() == d.id()) {
+                    // Under a spinlock: atomic allocation.
+                    out.push(d.clone(), GFP_ATOMIC)?;
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// The range of paging domain IDs, `[first, last]`.
@@ -111,6 +126,12 @@ pub(crate) struct Endpoint {
 }
 
 impl Endpoint {
+    /// How the MSI doorbells of this endpoint are presented to the core (see [`MsiPolicy`]).
+    fn msi_policy(&self) -> MsiPolicy {
+        let sw_msi = crate::module_parameters::sw_msi.value();
+        msi_policy(&self.regions, sw_msi, cfg!(CONFIG_IRQ_MSI_IOMMU))
+    }
+
     /// Sends `make(id)` for every endpoint ID. On failure, puts the IDs already moved back with
     /// `undo(id)` (best effort), so that the device stays where it was.
     fn for_each_id(
@@ -399,22 +420,8 @@ impl IommuOps for ViommuOps {
     }
 
     fn get_resv_regions(dev: &Device, ep: &Endpoint, list: &mut ResvList<'_>) {
-        let choice = msi_choice(&ep.regions, false);
-        let mut add = || -> Result {
-            for r in ep.regions.0.iter() {
-                let r = region_for_report(*r, choice);
-                let ty = match r.kind {
-                    ResvKind::Reserved => ResvType::Reserved,
-                    ResvKind::Msi => ResvType::Msi,
-                };
-                list.add(r.start, r.len(), ty)?;
-            }
-            if choice == MsiChoice::SwMsi {
-                list.add(resv::SW_MSI_BASE, resv::SW_MSI_LEN, ResvType::SwMsi)?;
-            }
-            Ok(())
-        };
-        if let Err(e) = add() {
+        let policy = ep.msi_policy();
+        if let Err(e) = for_each_report(&ep.regions, policy, |r| list.add(r)) {
             dev_err!(dev, "cannot report reserved regions: {:?}\n", e);
             return;
         }

@@ -15,12 +15,14 @@ use crate::{
         wire::{self, CFG_SIZE},
     },
 };
-use core::pin::Pin;
+use core::{fmt, pin::Pin};
 use kernel::{
+    debugfs,
     device::Core,
     new_mutex,
     page::PAGE_SIZE,
     prelude::*,
+    str::CString,
     sync::{aref::ARef, Arc, Mutex},
 };
 
@@ -67,6 +69,16 @@ pub(crate) struct ViommuData {
     viommu: Arc<Viommu>,
     #[pin]
     reg: Mutex<Option<Pin<KBox<endpoint::IommuRegistration>>>>,
+    /// debugfs `virtio_iommu_rs-<device>/mappings`: every mapping of every attached domain.
+    #[pin]
+    mappings: debugfs::File<Arc<Viommu>>,
+    _debugfs: debugfs::Dir,
+}
+
+/// Shows the `mappings` debugfs file (see [`domain::VDomain::write_mappings`]).
+fn show_mappings(viommu: &Arc<Viommu>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let domains = viommu.iommu.paging_domains().map_err(|_| fmt::Error)?;
+    domains.iter().try_for_each(|d| d.write_mappings(f))
 }
 
 impl Viommu {
@@ -126,6 +138,7 @@ impl virtio::Driver for Viommu {
             let (Some(rq), Some(eq)) = (vqs.next(), vqs.next()) else {
                 return Err(EINVAL);
             };
+            let name = CString::try_from_fmt(fmt!("virtio_iommu_rs-{}", vdev.as_ref().name()))?;
             let vdev: ARef<virtio::Device> = vdev.into();
             let viommu = Arc::pin_init(
                 try_pin_init!(Self {
@@ -137,9 +150,12 @@ impl virtio::Driver for Viommu {
                 }? Error),
                 GFP_KERNEL,
             )?;
+            let dir = debugfs::Dir::new(&name);
             Ok(try_pin_init!(ViommuData {
+                mappings <- dir.read_callback_file(c"mappings", viommu.clone(), &show_mappings),
                 viommu,
                 reg <- new_mutex!(None),
+                _debugfs: dir,
             }? Error))
         })
     }

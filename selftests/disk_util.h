@@ -56,4 +56,28 @@ static inline int hash_disk(const char *disk, unsigned long long bytes, char *he
 	return 0;
 }
 
+/*
+ * The disk of VIOMMU_DISKS whose device sits under a PCI function (its /sys/block path runs
+ * through /<bdf>/). Returns 0 with the name in out, or -ENOENT.
+ */
+static inline int disk_of_pci(const char *bdf, char *out, size_t size)
+{
+	const char *env = getenv("VIOMMU_DISKS");
+	char *copy, *tok, *save = NULL, path[PATH_MAX], real[PATH_MAX], needle[64];
+	int ret = -ENOENT;
+
+	if (!env || !(copy = strdup(env)))
+		return -ENOENT;
+	xsnprintf(needle, sizeof(needle), "/%s/", bdf);
+	for (tok = strtok_r(copy, " \t,", &save); tok && ret; tok = strtok_r(NULL, " \t,", &save)) {
+		xsnprintf(path, sizeof(path), "/sys/block/%s", tok);
+		if (!realpath(path, real) || !strstr(real, needle))
+			continue;
+		xsnprintf(out, size, "%s", tok);
+		ret = 0;
+	}
+	free(copy);
+	return ret;
+}
+
 #endif /* VIOMMU_DISK_UTIL_H */

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Reserved regions of the IOMMU groups under a virtio-iommu: well-formed, sorted, and the MSI
- * doorbell that QEMU's PROBE reports (VIOMMU_EXPECT_MSI) is in every group.
+ * doorbell that QEMU's PROBE reports (VIOMMU_EXPECT_MSI) is in every group; with the Rust
+ * driver's sw_msi=1 the software MSI window replaces it (msi_util.h).
  */
 #include "kselftest_harness.h"
 #include "viommu_util.h"
+#include "msi_util.h"
 
 #define MAX_REGIONS	64
 
@@ -62,6 +64,17 @@ static int read_regions(const char *group, struct region *regions, int max, char
 		parse_region(line, &regions[n++]);
 	free(copy);
 	return n;
+}
+
+/*
+ * The msi line every group must have: VIOMMU_EXPECT_MSI (what PROBE reports), or the software
+ * window when the driver's sw_msi parameter is on (the probed MSI regions are then ignored).
+ */
+static const char *expected_msi(void)
+{
+	if (sw_msi_state() == 1)
+		return SW_MSI_REGION;
+	return getenv("VIOMMU_EXPECT_MSI");
 }
 
 /* Lists the groups; fails the test when there are none. */
@@ -155,7 +168,7 @@ TEST(expected_msi_region)
 {
 	static struct region regions[MAX_REGIONS];
 	static char text[8192];
-	const char *want = getenv("VIOMMU_EXPECT_MSI");
+	const char *want = expected_msi();
 	struct region w;
 	char **groups;
 	int g, i, n, nr;
@@ -181,7 +194,7 @@ TEST(single_msi_region)
 {
 	static struct region regions[MAX_REGIONS];
 	static char text[8192];
-	const char *want = getenv("VIOMMU_EXPECT_MSI");
+	const char *want = expected_msi();
 	char **groups;
 	int g, i, n, nr, msi;
 
@@ -194,8 +207,43 @@ TEST(single_msi_region)
 		msi = 0;
 		for (i = 0; i < nr; i++)
 			msi += !strcmp(regions[i].type, "msi");
-		/* The device reports its doorbell, so no software MSI window may be added. */
+		/*
+		 * One MSI window per group: the probed doorbell (as a hardware or a software MSI
+		 * region), or the software window when the driver ignores it; never both.
+		 */
 		EXPECT_EQ(1, msi) TH_LOG("group %s has %d msi regions", groups[g], msi);
+	}
+	free_names(groups, n);
+}
+
+/*
+ * The device bypasses its doorbell range whatever is mapped there, so DMA must never get an IOVA
+ * inside it: some msi or reserved region of every group must cover it.
+ */
+TEST(doorbell_outside_dma_space)
+{
+	static struct region regions[MAX_REGIONS];
+	static char text[8192];
+	const char *range = getenv("VIOMMU_DOORBELL");
+	unsigned long long first, last;
+	char **groups;
+	int g, i, n, nr;
+
+	if (!range || sscanf(range, "%llx %llx", &first, &last) != 2)
+		SKIP(return, "VIOMMU_DOORBELL is not set");
+	GET_GROUPS(groups, n);
+	for (g = 0; g < n; g++) {
+		const char *by = NULL;
+
+		nr = read_regions(groups[g], regions, MAX_REGIONS, text, sizeof(text));
+		ASSERT_LE(0, nr);
+		for (i = 0; i < nr && !by; i++) {
+			if (regions[i].start <= first && regions[i].end >= last &&
+			    (!strcmp(regions[i].type, "msi") || !strcmp(regions[i].type, "reserved")))
+				by = regions[i].line;
+		}
+		TH_LOG("group %s: doorbell %s covered by '%s'", groups[g], range, by ? by : "nothing");
+		EXPECT_NE(NULL, by) TH_LOG("group %s: DMA could be given doorbell IOVAs", groups[g]);
 	}
 	free_names(groups, n);
 }

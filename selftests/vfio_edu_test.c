@@ -5,13 +5,21 @@
  * container and through iommufd. Also: mappings survive the domain being torn down on the
  * device (detach of its last endpoint, then re-attach: the driver must replay them), and DMA to
  * an unmapped IOVA is blocked and reported to the IOMMU core (trace event iommu:io_page_fault).
+ * And MSIs: edu's MSI is enabled through VFIO with an eventfd, edu raises interrupts (on request
+ * and at the end of a DMA), the eventfd must fire; with the driver's sw_msi=1 the doorbell must
+ * also be a real mapping in the VFIO domain's software MSI window (debugfs mappings).
  *
- * edu (QEMU hw/misc/edu.c): BAR0 registers 0x00 ID (0x010000ed), 0x04 liveness (reads back the
- * inverse), 0x80 DMA source, 0x88 DMA destination, 0x90 count, 0x98 command (bit 0 start/busy,
- * bit 1 direction: 0 RAM -> edu, 1 edu -> RAM). Its buffer is at device address 0x40000, 4 KiB;
- * an edu address outside it makes QEMU abort, and RAM addresses are masked to 28 bits.
+ * edu (QEMU docs/specs/edu.rst): BAR0 registers 0x00 ID (0x010000ed), 0x04 liveness (reads back
+ * the inverse), 0x24 interrupt status, 0x60 interrupt raise (ORed into the status, raises the
+ * interrupt), 0x64 interrupt acknowledge (clears those bits), 0x80 DMA source, 0x88 DMA
+ * destination, 0x90 count, 0x98 command (bit 0 start/busy, bit 1 direction: 0 RAM -> edu,
+ * 1 edu -> RAM, bit 2 raise interrupt 0x100 when done). Its buffer is at device address 0x40000,
+ * 4 KiB; an edu address outside it makes QEMU abort, and RAM addresses are masked to 28 bits.
+ * edu has one MSI vector (no MSI-X).
  */
+#include <poll.h>
 #include <stdint.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
@@ -22,18 +30,24 @@
 #include "kselftest_harness.h"
 #include "viommu_util.h"
 #include "vfio_util.h"
+#include "msi_util.h"
 
 #define EDU_VENDOR		0x1234
 #define EDU_DEVICE		0x11e8
 #define EDU_ID			0x010000edU
 #define EDU_REG_ID		0x00
 #define EDU_REG_LIVENESS	0x04
+#define EDU_REG_IRQ_STATUS	0x24
+#define EDU_REG_IRQ_RAISE	0x60
+#define EDU_REG_IRQ_ACK		0x64
 #define EDU_REG_DMA_SRC		0x80
 #define EDU_REG_DMA_DST		0x88
 #define EDU_REG_DMA_COUNT	0x90
 #define EDU_REG_DMA_CMD		0x98
 #define EDU_CMD_START		0x1
 #define EDU_CMD_TO_RAM		0x2
+#define EDU_CMD_IRQ		0x4
+#define EDU_DMA_IRQ_VALUE	0x100U
 #define EDU_BUF			0x40000ULL
 #define EDU_BUF_SIZE		4096U
 
@@ -58,7 +72,7 @@ FIXTURE(edu) {
 	struct pci_dev_info pci;
 	char orig_driver[64];
 	bool bound;
-	int container, group_fd, iommufd, device;
+	int container, group_fd, iommufd, device, eventfd;
 	volatile uint8_t *bar0;
 	size_t bar0_size;
 	uint64_t cfg_offset;
@@ -110,7 +124,8 @@ static void wr64(FIXTURE_DATA(edu) *self, unsigned int reg, uint64_t val)
  * One edu DMA of len bytes between the RAM IOVA and the edu buffer. Returns 0 once the device
  * clears the start bit, -ETIMEDOUT otherwise. A blocked DMA also completes: edu ignores errors.
  */
-static int edu_dma(FIXTURE_DATA(edu) *self, uint64_t iova, bool to_ram, size_t len)
+static int edu_dma_cmd(FIXTURE_DATA(edu) *self, uint64_t iova, bool to_ram, size_t len,
+		       uint64_t extra_cmd)
 {
 	double end;
 
@@ -119,7 +134,7 @@ static int edu_dma(FIXTURE_DATA(edu) *self, uint64_t iova, bool to_ram, size_t l
 	wr64(self, EDU_REG_DMA_SRC, to_ram ? EDU_BUF : iova);
 	wr64(self, EDU_REG_DMA_DST, to_ram ? iova : EDU_BUF);
 	wr64(self, EDU_REG_DMA_COUNT, len);
-	wr64(self, EDU_REG_DMA_CMD, EDU_CMD_START | (to_ram ? EDU_CMD_TO_RAM : 0));
+	wr64(self, EDU_REG_DMA_CMD, EDU_CMD_START | (to_ram ? EDU_CMD_TO_RAM : 0) | extra_cmd);
 	end = now_seconds() + DMA_TIMEOUT_S;
 	while (rd64(self, EDU_REG_DMA_CMD) & EDU_CMD_START) {
 		if (now_seconds() > end)
@@ -129,13 +144,18 @@ static int edu_dma(FIXTURE_DATA(edu) *self, uint64_t iova, bool to_ram, size_t l
 	return 0;
 }
 
+static int edu_dma(FIXTURE_DATA(edu) *self, uint64_t iova, bool to_ram, size_t len)
+{
+	return edu_dma_cmd(self, iova, to_ram, len, 0);
+}
+
 FIXTURE_SETUP(edu)
 {
 	char group_dev[PATH_MAX], drv[64];
 	size_t i;
 	int n, ret;
 
-	self->container = self->group_fd = self->iommufd = self->device = -1;
+	self->container = self->group_fd = self->iommufd = self->device = self->eventfd = -1;
 	if (pci_find(EDU_VENDOR, EDU_DEVICE, &self->pci))
 		SKIP(return, "no edu device (%04x:%04x): QEMU needs -device edu", EDU_VENDOR,
 		     EDU_DEVICE);
@@ -179,7 +199,9 @@ FIXTURE_TEARDOWN(edu)
 	if (self->bar0)
 		munmap((void *)self->bar0, self->bar0_size);
 	if (self->device >= 0)
-		close(self->device);
+		close(self->device);	/* also disables MSI and releases the eventfd */
+	if (self->eventfd >= 0)
+		close(self->eventfd);
 	if (self->group_fd >= 0)
 		close(self->group_fd);
 	if (self->container >= 0)
@@ -290,7 +312,8 @@ static void type1_map(struct __test_metadata *_metadata, FIXTURE_DATA(edu) *self
 		       strerror(errno));
 }
 
-TEST_F_TIMEOUT(edu, type1_dma_roundtrip, TEST_TIMEOUT_S)
+/* A type1v2 container with edu's group in it (the group's domain is allocated here). */
+static void type1_open(struct __test_metadata *_metadata, FIXTURE_DATA(edu) *self)
 {
 	struct vfio_group_status status = { .argsz = sizeof(status) };
 	char path[PATH_MAX], sysdev[PATH_MAX];
@@ -315,13 +338,23 @@ TEST_F_TIMEOUT(edu, type1_dma_roundtrip, TEST_TIMEOUT_S)
 		TH_LOG("VFIO_GROUP_SET_CONTAINER: %s", strerror(errno));
 	ASSERT_EQ(0, ioctl(self->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
 		TH_LOG("VFIO_SET_IOMMU type1v2: %s", strerror(errno));
+}
 
-	type1_map(_metadata, self, self->src, SRC_IOVA);
-	type1_map(_metadata, self, self->dst, DST_IOVA);
-
+/* The device fd from the group; then edu_enable(). */
+static void type1_device(struct __test_metadata *_metadata, FIXTURE_DATA(edu) *self)
+{
 	self->device = ioctl(self->group_fd, VFIO_GROUP_GET_DEVICE_FD, self->pci.bdf);
 	ASSERT_LE(0, self->device) TH_LOG("VFIO_GROUP_GET_DEVICE_FD: %s", strerror(errno));
 	edu_enable(_metadata, self);
+}
+
+TEST_F_TIMEOUT(edu, type1_dma_roundtrip, TEST_TIMEOUT_S)
+{
+	type1_open(_metadata, self);
+	RETURN_IF_SKIPPED();
+	type1_map(_metadata, self, self->src, SRC_IOVA);
+	type1_map(_metadata, self, self->dst, DST_IOVA);
+	type1_device(_metadata, self);
 	edu_roundtrip(_metadata, self, self->src, SRC_IOVA, self->dst, DST_IOVA, 0x1234567,
 		      "type1");
 	/* Swap the roles: the other buffer as the source. */
@@ -669,6 +702,353 @@ TEST_F_TIMEOUT(edu, unmapped_iova_faults, TEST_TIMEOUT_S)
 		TH_LOG("the blocked read (RAM -> edu) was not reported to the IOMMU core");
 	EXPECT_LT(0, write_faults)
 		TH_LOG("the blocked write (edu -> RAM) was not reported to the IOMMU core");
+}
+
+/* --- MSI ------------------------------------------------------------------------------------- */
+
+#define MSI_WAIT_S		5.0
+#define MSI_QUIET_S		0.3
+#define EDU_RAISE_VALUE		0x5a0001U
+#define UNSAFE_TYPE1		"/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts"
+#define UNSAFE_IOMMUFD		"/sys/module/iommufd/parameters/allow_unsafe_interrupts"
+
+/*
+ * Waits up to seconds for the eventfd (0: just drain it). Returns the number of signals read,
+ * 0 when none came, or -errno.
+ */
+static long long eventfd_wait(int fd, double seconds)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	uint64_t v;
+	int ret;
+
+	ret = poll(&p, 1, (int)(seconds * 1000));
+	if (ret < 0)
+		return -errno;
+	if (ret == 0)
+		return 0;
+	if (read(fd, &v, sizeof(v)) != sizeof(v))
+		return errno == EAGAIN ? 0 : -errno;
+	return (long long)v;
+}
+
+/*
+ * The evidence around an MSI test: the group's reserved_regions, and the allow_unsafe_interrupts
+ * parameters. On arm64 the ITS isolates MSIs, so both must be off there: the test shows that
+ * VFIO accepts edu without them.
+ */
+static void msi_preamble(struct __test_metadata *_metadata, FIXTURE_DATA(edu) *self)
+{
+	static const char *const params[] = { UNSAFE_TYPE1, UNSAFE_IOMMUFD };
+	bool arm64 = env_is("VIOMMU_ARCH", "arm64");
+	char val[8];
+	size_t i;
+
+	ASSERT_EQ(0, log_resv_regions(self->pci.group))
+		TH_LOG("cannot read group %s's reserved_regions", self->pci.group);
+	for (i = 0; i < sizeof(params) / sizeof(params[0]); i++) {
+		if (read_text(params[i], val, sizeof(val)) < 0)
+			xsnprintf(val, sizeof(val), "absent");
+		TH_LOG("%s = %s", params[i], val);
+		if (arm64) {
+			EXPECT_NE('Y', val[0])
+				TH_LOG("arm64 must run without allow_unsafe_interrupts (the ITS "
+				       "isolates MSIs): %s is on", params[i]);
+		}
+	}
+}
+
+/*
+ * Enables edu's MSI through VFIO, with an eventfd as its trigger. Returns 0 or the -errno of
+ * VFIO_DEVICE_SET_IRQS (the caller decides); anything else failing fails the test.
+ */
+static int edu_msi_enable(struct __test_metadata *_metadata, FIXTURE_DATA(edu) *self)
+{
+	struct vfio_irq_info info = { .argsz = sizeof(info), .index = VFIO_PCI_MSI_IRQ_INDEX };
+	union {
+		struct vfio_irq_set set;
+		char buf[sizeof(struct vfio_irq_set) + sizeof(int)];
+	} u;
+
+	ASSERT_EQ(0, ioctl(self->device, VFIO_DEVICE_GET_IRQ_INFO, &info))
+		TH_LOG("VFIO_DEVICE_GET_IRQ_INFO (MSI): %s", strerror(errno));
+	ASSERT_LE(1U, info.count) TH_LOG("edu offers %u MSI vectors through VFIO", info.count);
+	ASSERT_NE(0U, info.flags & VFIO_IRQ_INFO_EVENTFD);
+	self->eventfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ASSERT_LE(0, self->eventfd) TH_LOG("eventfd: %s", strerror(errno));
+
+	memset(&u, 0, sizeof(u));
+	u.set.argsz = sizeof(u.buf);
+	u.set.flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
+	u.set.index = VFIO_PCI_MSI_IRQ_INDEX;
+	u.set.start = 0;
+	u.set.count = 1;
+	memcpy(u.set.data, &self->eventfd, sizeof(int));
+	if (ioctl(self->device, VFIO_DEVICE_SET_IRQS, &u.set))
+		return -errno;
+	TH_LOG("MSI enabled through VFIO_DEVICE_SET_IRQS (1 vector, eventfd %d)", self->eventfd);
+	return 0;
+}
+
+/* Reads edu's one MSI vector (the kernel's side of it: irq number, /proc/interrupts count). */
+static void edu_msi_irq(struct __test_metadata *_metadata, FIXTURE_DATA(edu) *self,
+			struct msi_irq *irq)
+{
+	struct msi_irq irqs[4];
+	int n;
+
+	n = pci_msi_irqs(self->pci.bdf, irqs, 4);
+	ASSERT_EQ(1, n) TH_LOG("%s has %d MSI vectors allocated (want 1)", self->pci.bdf, n);
+	*irq = irqs[0];
+}
+
+/*
+ * With MSI enabled: edu raises an interrupt through its raise register, then at the end of a
+ * DMA (edu -> RAM with the command's interrupt bit). Each must signal the eventfd within
+ * MSI_WAIT_S and show in edu's interrupt status until acknowledged; nothing may arrive without
+ * a raise; the kernel's count of the vector grows by as many.
+ */
+static void edu_msi_check(struct __test_metadata *_metadata, FIXTURE_DATA(edu) *self,
+			  uint8_t *src, uint64_t src_iova, uint8_t *dst, uint64_t dst_iova,
+			  const char *what)
+{
+	struct msi_irq before, after;
+	long long got;
+	uint32_t st;
+	double t0;
+
+	edu_msi_irq(_metadata, self, &before);
+	EXPECT_STREQ("msi", before.mode);
+	TH_LOG("%s: edu's vector is irq %u (%s): %s, count %llu", what, before.irq, before.mode,
+	       before.name, before.count);
+	/* Start clean: nothing pending in edu, nothing in the eventfd. */
+	wr32(self, EDU_REG_IRQ_ACK, 0xffffffff);
+	ASSERT_LE(0, eventfd_wait(self->eventfd, 0));
+
+	/* 1. The interrupt raise register. */
+	t0 = now_seconds();
+	wr32(self, EDU_REG_IRQ_RAISE, EDU_RAISE_VALUE);
+	got = eventfd_wait(self->eventfd, MSI_WAIT_S);
+	ASSERT_LT(0, got) TH_LOG("%s: no MSI within %.0f s of writing 0x%x to edu's raise register%s",
+				 what, MSI_WAIT_S, EDU_RAISE_VALUE,
+				 got < 0 ? " (eventfd error)" : "");
+	TH_LOG("%s: raise register -> eventfd signalled after %.3f s", what, now_seconds() - t0);
+	st = rd32(self, EDU_REG_IRQ_STATUS);
+	EXPECT_EQ(EDU_RAISE_VALUE, st & EDU_RAISE_VALUE) TH_LOG("edu interrupt status 0x%x", st);
+	wr32(self, EDU_REG_IRQ_ACK, EDU_RAISE_VALUE);
+	st = rd32(self, EDU_REG_IRQ_STATUS);
+	EXPECT_EQ(0U, st) TH_LOG("edu interrupt status 0x%x after the acknowledge", st);
+	got = eventfd_wait(self->eventfd, MSI_QUIET_S);
+	EXPECT_EQ(0, got) TH_LOG("%s: %lld interrupt(s) after the acknowledge, without a raise",
+				 what, got);
+
+	/* 2. The end of a DMA: RAM -> edu quietly, then edu -> RAM with the interrupt bit. */
+	fill_pattern(src, EDU_BUF_SIZE, 0x3141592);
+	memset(dst, 0x5a, EDU_BUF_SIZE);
+	ASSERT_EQ(0, edu_dma(self, src_iova, false, EDU_BUF_SIZE));
+	got = eventfd_wait(self->eventfd, 0);
+	EXPECT_EQ(0, got) TH_LOG("%s: a DMA without the interrupt bit raised %lld", what, got);
+	t0 = now_seconds();
+	ASSERT_EQ(0, edu_dma_cmd(self, dst_iova, true, EDU_BUF_SIZE, EDU_CMD_IRQ))
+		TH_LOG("%s: edu -> RAM DMA to 0x%llx did not complete", what,
+		       (unsigned long long)dst_iova);
+	got = eventfd_wait(self->eventfd, MSI_WAIT_S);
+	ASSERT_LT(0, got) TH_LOG("%s: no MSI within %.0f s of a DMA with the interrupt bit", what,
+				 MSI_WAIT_S);
+	TH_LOG("%s: DMA with interrupt -> eventfd signalled after %.3f s", what, now_seconds() - t0);
+	st = rd32(self, EDU_REG_IRQ_STATUS);
+	EXPECT_EQ(EDU_DMA_IRQ_VALUE, st & EDU_DMA_IRQ_VALUE)
+		TH_LOG("edu interrupt status 0x%x after the DMA", st);
+	wr32(self, EDU_REG_IRQ_ACK, EDU_DMA_IRQ_VALUE);
+	EXPECT_EQ(0, memcmp(src, dst, EDU_BUF_SIZE))
+		TH_LOG("%s: the DMA that raised the interrupt did not deliver its data", what);
+
+	edu_msi_irq(_metadata, self, &after);
+	TH_LOG("%s: irq %u count %llu -> %llu", what, after.irq, before.count, after.count);
+	EXPECT_EQ(before.irq, after.irq);
+	EXPECT_LE(before.count + 2, after.count)
+		TH_LOG("%s: the kernel counted %llu interrupts on irq %u for 2 MSIs", what,
+		       after.count - before.count, after.irq);
+}
+
+/*
+ * The one domain whose mappings (debugfs) contain SRC_IOVA and DST_IOVA, readable and
+ * writable: edu's VFIO domain. Fails the test unless there is exactly one.
+ */
+static unsigned long long vfio_domain_id(struct __test_metadata *_metadata, const char *path)
+{
+	unsigned long long dom = 0;
+	struct viommu_mapping *m;
+	int i, j, n, found = 0;
+	char bad[256] = "";
+
+	n = read_mappings(path, &m, bad, sizeof(bad));
+	ASSERT_LE(0, n) TH_LOG("%s: %s %s", path, strerror(-n), bad);
+	for (i = 0; i < n; i++) {
+		if (!mapping_covers_iova(&m[i], SRC_IOVA) || strncmp(m[i].flags, "rw", 2))
+			continue;
+		for (j = 0; j < n; j++) {
+			if (m[j].domain == m[i].domain && mapping_covers_iova(&m[j], DST_IOVA) &&
+			    !strncmp(m[j].flags, "rw", 2))
+				break;
+		}
+		if (j == n || (found && m[i].domain == dom))
+			continue;
+		print_mapping("  edu's buffer: ", &m[i]);
+		print_mapping("  edu's buffer: ", &m[j]);
+		dom = m[i].domain;
+		found++;
+	}
+	free(m);
+	ASSERT_EQ(1, found) TH_LOG("%d domains map both 0x%llx and 0x%llx (want exactly edu's)",
+				   found, (unsigned long long)SRC_IOVA,
+				   (unsigned long long)DST_IOVA);
+	return dom;
+}
+
+/* Writable doorbell mappings of domain dom inside [base, last] (printed). */
+static int window_doorbells(struct __test_metadata *_metadata, const char *path,
+			    unsigned long long dom, unsigned long long base,
+			    unsigned long long last, struct viommu_mapping *hit)
+{
+	struct viommu_mapping *m;
+	char bad[256] = "";
+	int n, k;
+
+	n = read_mappings(path, &m, bad, sizeof(bad));
+	ASSERT_LE(0, n) TH_LOG("%s: %s %s", path, strerror(-n), bad);
+	k = doorbell_mappings(m, n, dom, msi_doorbell_page(), base, last, "  doorbell: ", hit);
+	free(m);
+	return k;
+}
+
+/*
+ * Edu's VFIO domain (found by its known buffer IOVAs) gets the doorbell page mapped inside the
+ * group's software MSI window when MSI is enabled, not before, and the MSI arrives through that
+ * mapping: 1:1 when the window is the doorbell itself (default), elsewhere with sw_msi=1.
+ * Called with the backend attached and edu enabled.
+ */
+static void vfio_doorbell_check(struct __test_metadata *_metadata, FIXTURE_DATA(edu) *self,
+				const char *path, const char *what)
+{
+	unsigned long long dom, db = msi_doorbell_page(), base, last, iova;
+	struct viommu_mapping hit;
+	char window[64];
+	bool moved;
+	int k, ret;
+
+	msi_preamble(_metadata, self);
+	msi_window(&base, &last, &moved, window, sizeof(window));
+	EXPECT_TRUE(group_has_resv_line(self->pci.group, window))
+		TH_LOG("group %s's reserved_regions lacks '%s'", self->pci.group, window);
+	dom = vfio_domain_id(_metadata, path);
+	TH_LOG("%s: edu's domain is %llu", what, dom);
+	k = window_doorbells(_metadata, path, dom, base, last, &hit);
+	EXPECT_EQ(0, k) TH_LOG("%s: domain %llu maps the doorbell 0x%llx before MSI is enabled",
+			       what, dom, db);
+
+	ret = edu_msi_enable(_metadata, self);
+	ASSERT_EQ(0, ret) TH_LOG("%s: VFIO_DEVICE_SET_IRQS (MSI): %s", what, strerror(-ret));
+	k = window_doorbells(_metadata, path, dom, base, last, &hit);
+	ASSERT_LT(0, k) TH_LOG("%s: with MSI enabled, domain %llu has no writable mapping of the "
+			       "doorbell 0x%llx at an IOVA in [0x%llx, 0x%llx]", what, dom, db,
+			       base, last);
+	iova = hit.first + (db - hit.phys);
+	TH_LOG("%s: doorbell 0x%llx mapped at IOVA 0x%llx (%s) in domain %llu", what, db, iova,
+	       hit.flags, dom);
+	if (moved) {
+		EXPECT_NE(db, iova) TH_LOG("sw_msi=1: the doorbell is mapped 1:1");
+	} else {
+		EXPECT_EQ(db, iova) TH_LOG("the window is the doorbell: it should be mapped 1:1");
+	}
+	/* And the interrupts travel through it. */
+	edu_msi_check(_metadata, self, self->src, SRC_IOVA, self->dst, DST_IOVA, what);
+}
+
+/*
+ * The iommufd tests run before the type1 ones on purpose: on arm64 a type1 MSI allocation that
+ * fails (ENOSPC, see type1_msi) leaks edu's ITS event slot, and edu then gets no MSI at all.
+ */
+TEST_F_TIMEOUT(edu, iommufd_msi, TEST_TIMEOUT_S)
+{
+	uint32_t ioas = 0;
+	int ret;
+
+	msi_preamble(_metadata, self);
+	iommufd_open(_metadata, self, &ioas);
+	RETURN_IF_SKIPPED();
+	ioas_map(_metadata, self, ioas, self->src, SRC_IOVA);
+	ioas_map(_metadata, self, ioas, self->dst, DST_IOVA);
+	cdev_bind(_metadata, self);
+	RETURN_IF_SKIPPED();
+	cdev_attach(_metadata, self, ioas);
+	edu_enable(_metadata, self);
+	ret = edu_msi_enable(_metadata, self);
+	ASSERT_EQ(0, ret) TH_LOG("VFIO_DEVICE_SET_IRQS (MSI, iommufd): %s", strerror(-ret));
+	edu_msi_check(_metadata, self, self->src, SRC_IOVA, self->dst, DST_IOVA, "iommufd");
+}
+
+TEST_F_TIMEOUT(edu, iommufd_msi_doorbell_mapping, TEST_TIMEOUT_S)
+{
+	char path[PATH_MAX];
+	const char *why = doorbell_skip_reason(path, sizeof(path));
+	uint32_t ioas = 0;
+
+	if (why)
+		SKIP(return, "%s", why);
+	iommufd_open(_metadata, self, &ioas);
+	RETURN_IF_SKIPPED();
+	ioas_map(_metadata, self, ioas, self->src, SRC_IOVA);
+	ioas_map(_metadata, self, ioas, self->dst, DST_IOVA);
+	cdev_bind(_metadata, self);
+	RETURN_IF_SKIPPED();
+	cdev_attach(_metadata, self, ioas);
+	edu_enable(_metadata, self);
+	vfio_doorbell_check(_metadata, self, path, "iommufd");
+}
+
+/*
+ * type1: VFIO_DEVICE_SET_IRQS needs an MSI cookie on the container's domain on arm64 (the ITS
+ * asks the IOMMU layer for the doorbell's IOVA); type1 sets one only when the group has a
+ * software MSI window (IOMMU_RESV_SW_MSI). A driver that reports the doorbell as a bypass MSI
+ * region (the C driver) gets ENOSPC there, and the ITS then leaks the event slot: the unbind
+ * from vfio-pci WARNs in its_msi_teardown (irq-gic-v3-its.c), which fails the whole run. So the
+ * C driver is not even tried on arm64.
+ */
+TEST_F_TIMEOUT(edu, type1_msi, TEST_TIMEOUT_S)
+{
+	int ret;
+
+	if (env_is("VIOMMU_ARCH", "arm64") && env_is("VIOMMU_DRIVER", "c"))
+		SKIP(return, "C driver on arm64: the ITS doorbell is a bypass MSI region, so type1 "
+		     "sets no MSI cookie and the ITS refuses the vector (ENOSPC, then a leaked ITS "
+		     "slot and a WARN at unbind)");
+	msi_preamble(_metadata, self);
+	type1_open(_metadata, self);
+	RETURN_IF_SKIPPED();
+	type1_map(_metadata, self, self->src, SRC_IOVA);
+	type1_map(_metadata, self, self->dst, DST_IOVA);
+	type1_device(_metadata, self);
+	ret = edu_msi_enable(_metadata, self);
+	ASSERT_EQ(0, ret) TH_LOG("VFIO_DEVICE_SET_IRQS (MSI, type1): %s%s", strerror(-ret),
+				 ret == -ENOSPC ? ": no MSI cookie on the type1 domain (no software "
+				 "MSI window in the group's reserved regions)" : "");
+	edu_msi_check(_metadata, self, self->src, SRC_IOVA, self->dst, DST_IOVA, "type1");
+}
+
+TEST_F_TIMEOUT(edu, type1_msi_doorbell_mapping, TEST_TIMEOUT_S)
+{
+	char path[PATH_MAX];
+	const char *why = doorbell_skip_reason(path, sizeof(path));
+
+	if (why)
+		SKIP(return, "%s", why);
+	type1_open(_metadata, self);
+	RETURN_IF_SKIPPED();
+	type1_map(_metadata, self, self->src, SRC_IOVA);
+	type1_map(_metadata, self, self->dst, DST_IOVA);
+	type1_device(_metadata, self);
+	vfio_doorbell_check(_metadata, self, path, "type1");
 }
 
 TEST_HARNESS_MAIN

@@ -135,40 +135,114 @@ pub fn add_region<L: RegionList + ?Sized>(
     list.insert(at, merged)
 }
 
-/// How the driver covers MSIs for a device.
+/// How the driver presents MSI doorbells to the IOMMU core.
+///
+/// QEMU's device reports the doorbell of the platform's MSI controller (x86:
+/// `0xfee00000`, arm64 GICv3: the ITS translater page) as an MSI *bypass*
+/// region: it never translates accesses there. What the IOMMU core should be
+/// told depends on who maps doorbells on the platform:
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum MsiChoice {
-    /// Report the probed MSI regions as `IOMMU_RESV_MSI`.
-    Probed,
-    /// Report `[SW_MSI_BASE, SW_MSI_BASE + SW_MSI_LEN)` as `IOMMU_RESV_SW_MSI`.
-    SwMsi,
+pub enum MsiPolicy {
+    /// Report the probed MSI regions as `IOMMU_RESV_MSI`. Right where no MSI
+    /// controller asks dma-iommu to map its doorbell (x86), and what the C
+    /// driver does everywhere.
+    Bypass,
+    /// Report the single probed MSI region as `IOMMU_RESV_SW_MSI` at the same
+    /// address, plus a `Reserved` region over it. Where the MSI controller
+    /// maps its doorbell through dma-iommu (`CONFIG_IRQ_MSI_IOMMU`, e.g. the
+    /// GICv3 ITS), a domain without an MSI cookie cannot take MSIs (VFIO type1
+    /// sets a cookie only for a software MSI window); with this window the
+    /// cookie maps the doorbell 1:1, which the device bypasses anyway, and DMA
+    /// domains map it at an IOVA of their own. `Reserved` keeps DMA buffers
+    /// out of the window, which dma-iommu does not do for `SW_MSI`.
+    Doorbell,
+    /// Ignore probed MSI regions (reported as `Reserved`, since the device
+    /// still bypasses them) and report `[SW_MSI_BASE, +SW_MSI_LEN)` as
+    /// `IOMMU_RESV_SW_MSI`: doorbells reach the controller only through IOMMU
+    /// mappings. Used when nothing was probed, when several MSI regions were
+    /// probed on a `Doorbell` platform (the core accepts one software window),
+    /// or on request (module parameter `sw_msi`).
+    Software,
 }
 
-/// Chooses the MSI handling: software MSI when no MSI region was probed or
-/// when `ignore_probed_msi` (module parameter) is set.
-pub fn msi_choice<L: RegionList + ?Sized>(list: &L, ignore_probed_msi: bool) -> MsiChoice {
-    if ignore_probed_msi {
-        return MsiChoice::SwMsi;
-    }
+/// Chooses the [`MsiPolicy`] for an endpoint whose merged probed regions are
+/// `list`. `sw_msi`: the module parameter; `core_maps_doorbells`: the
+/// platform's MSI controllers map doorbells through dma-iommu.
+pub fn msi_policy<L: RegionList + ?Sized>(
+    list: &L,
+    sw_msi: bool,
+    core_maps_doorbells: bool,
+) -> MsiPolicy {
+    let mut msi = 0usize;
     let mut i = 0usize;
     while let Some(r) = list.get(i) {
         if r.kind == ResvKind::Msi {
-            return MsiChoice::Probed;
+            msi = msi.saturating_add(1);
         }
         i = i.saturating_add(1);
     }
-    MsiChoice::SwMsi
+    match (sw_msi, msi, core_maps_doorbells) {
+        (true, _, _) | (false, 0, _) => MsiPolicy::Software,
+        (false, _, false) => MsiPolicy::Bypass,
+        (false, 1, true) => MsiPolicy::Doorbell,
+        (false, _, true) => MsiPolicy::Software,
+    }
 }
 
-/// The region as it should be reported to the IOMMU core: when probed MSI
-/// regions are ignored they are still kept out of the IOVA space, as
-/// `Reserved`.
-pub fn region_for_report(r: ResvRegion, choice: MsiChoice) -> ResvRegion {
-    match (choice, r.kind) {
-        (MsiChoice::SwMsi, ResvKind::Msi) => ResvRegion {
-            kind: ResvKind::Reserved,
-            ..r
-        },
-        _ => r,
+/// Type of a region reported to the IOMMU core (`enum iommu_resv_type`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ReportType {
+    /// `IOMMU_RESV_RESERVED`.
+    Reserved,
+    /// `IOMMU_RESV_MSI`: hardware MSI window, not translated.
+    Msi,
+    /// `IOMMU_RESV_SW_MSI`: IOVA window where the core maps doorbells.
+    SwMsi,
+}
+
+/// One region to report: `[start, end]` of type `ty`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Report {
+    /// First address.
+    pub start: u64,
+    /// Last address (inclusive).
+    pub end: u64,
+    /// Type.
+    pub ty: ReportType,
+}
+
+/// Calls `emit` for every region to report for the probed `list` under
+/// `policy`, in the list's order, the software window last; stops at the
+/// first error.
+pub fn for_each_report<L: RegionList + ?Sized, E>(
+    list: &L,
+    policy: MsiPolicy,
+    mut emit: impl FnMut(Report) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut i = 0usize;
+    while let Some(r) = list.get(i) {
+        i = i.saturating_add(1);
+        let (start, end) = (r.start, r.end);
+        let ty = match (r.kind, policy) {
+            (ResvKind::Reserved, _) | (ResvKind::Msi, MsiPolicy::Software) => ReportType::Reserved,
+            (ResvKind::Msi, MsiPolicy::Bypass) => ReportType::Msi,
+            (ResvKind::Msi, MsiPolicy::Doorbell) => {
+                emit(Report {
+                    start,
+                    end,
+                    ty: ReportType::Reserved,
+                })?;
+                ReportType::SwMsi
+            }
+        };
+        emit(Report { start, end, ty })?;
     }
+    if policy == MsiPolicy::Software {
+        emit(Report {
+            start: SW_MSI_BASE,
+            end: SW_MSI_BASE + (SW_MSI_LEN - 1),
+            ty: ReportType::SwMsi,
+        })?;
+    }
+    Ok(())
 }

@@ -223,6 +223,66 @@ impl<'a> Writer<'a> {
     }
 }
 
+/// A wire field: writes its little-endian bytes.
+trait Field {
+    fn put_into(&self, w: &mut Writer<'_>);
+}
+
+impl Field for u8 {
+    fn put_into(&self, w: &mut Writer<'_>) {
+        w.put(&[*self]);
+    }
+}
+
+impl<const N: usize> Field for [u8; N] {
+    fn put_into(&self, w: &mut Writer<'_>) {
+        w.put(self);
+    }
+}
+
+macro_rules! field_impl {
+    ($t:ty, |$s:ident, $w:ident| $body:expr) => {
+        impl Field for $t {
+            fn put_into(&$s, $w: &mut Writer<'_>) {
+                $body
+            }
+        }
+    };
+}
+field_impl!(Le16, |self, w| w.put(&self.0));
+field_impl!(Le32, |self, w| w.put(&self.0));
+field_impl!(Le64, |self, w| w.put(&self.0));
+field_impl!(ReqHead, |self, w| {
+    self.type_.put_into(w);
+    self.reserved.put_into(w);
+});
+field_impl!(ReqTail, |self, w| {
+    self.status.put_into(w);
+    self.reserved.put_into(w);
+});
+field_impl!(ProbeProperty, |self, w| {
+    self.type_.put_into(w);
+    self.length.put_into(w);
+});
+
+/// `to_bytes()` of a wire struct: its fields in order, `$len` bytes (checked against the
+/// struct's size at compile time, so a field left out cannot go unnoticed).
+macro_rules! to_bytes {
+    ($(#[$doc:meta])* $t:ty, $len:expr, [$($f:ident),+]) => {
+        const _: () = assert!(size_of::<$t>() == $len);
+        impl $t {
+            $(#[$doc])*
+            pub fn to_bytes(&self) -> [u8; $len] {
+                let mut out = [0u8; $len];
+                let mut w = Writer::new(&mut out);
+                $(self.$f.put_into(&mut w);)+
+                debug_assert!(w.ok && w.pos == $len);
+                out
+            }
+        }
+    };
+}
+
 /// Request header, first 4 bytes of every request.
 #[repr(C)]
 #[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
@@ -465,108 +525,6 @@ impl ReqTail {
     }
 }
 
-impl ReqAttach {
-    /// Wire encoding, tail included.
-    pub fn to_bytes(&self) -> [u8; 24] {
-        let mut out = [0u8; 24];
-        let mut w = Writer::new(&mut out);
-        w.put(&[self.head.type_]);
-        w.put(&self.head.reserved);
-        w.put(&self.domain.to_bytes());
-        w.put(&self.endpoint.to_bytes());
-        w.put(&self.flags.to_bytes());
-        w.put(&self.reserved);
-        w.put(&[self.tail.status]);
-        w.put(&self.tail.reserved);
-        debug_assert!(w.ok && w.pos == 24);
-        out
-    }
-}
-
-impl ReqDetach {
-    /// Wire encoding, tail included.
-    pub fn to_bytes(&self) -> [u8; 24] {
-        let mut out = [0u8; 24];
-        let mut w = Writer::new(&mut out);
-        w.put(&[self.head.type_]);
-        w.put(&self.head.reserved);
-        w.put(&self.domain.to_bytes());
-        w.put(&self.endpoint.to_bytes());
-        w.put(&self.reserved);
-        w.put(&[self.tail.status]);
-        w.put(&self.tail.reserved);
-        debug_assert!(w.ok && w.pos == 24);
-        out
-    }
-}
-
-impl ReqMap {
-    /// Wire encoding, tail included.
-    pub fn to_bytes(&self) -> [u8; 40] {
-        let mut out = [0u8; 40];
-        let mut w = Writer::new(&mut out);
-        w.put(&[self.head.type_]);
-        w.put(&self.head.reserved);
-        w.put(&self.domain.to_bytes());
-        w.put(&self.virt_start.to_bytes());
-        w.put(&self.virt_end.to_bytes());
-        w.put(&self.phys_start.to_bytes());
-        w.put(&self.flags.to_bytes());
-        w.put(&[self.tail.status]);
-        w.put(&self.tail.reserved);
-        debug_assert!(w.ok && w.pos == 40);
-        out
-    }
-}
-
-impl ReqUnmap {
-    /// Wire encoding, tail included.
-    pub fn to_bytes(&self) -> [u8; 32] {
-        let mut out = [0u8; 32];
-        let mut w = Writer::new(&mut out);
-        w.put(&[self.head.type_]);
-        w.put(&self.head.reserved);
-        w.put(&self.domain.to_bytes());
-        w.put(&self.virt_start.to_bytes());
-        w.put(&self.virt_end.to_bytes());
-        w.put(&self.reserved);
-        w.put(&[self.tail.status]);
-        w.put(&self.tail.reserved);
-        debug_assert!(w.ok && w.pos == 32);
-        out
-    }
-}
-
-impl ReqProbe {
-    /// Wire encoding of the device-readable part.
-    pub fn to_bytes(&self) -> [u8; 72] {
-        let mut out = [0u8; 72];
-        let mut w = Writer::new(&mut out);
-        w.put(&[self.head.type_]);
-        w.put(&self.head.reserved);
-        w.put(&self.endpoint.to_bytes());
-        w.put(&self.reserved);
-        debug_assert!(w.ok && w.pos == 72);
-        out
-    }
-}
-
-impl ProbeResvMem {
-    /// Wire encoding (used by tests and device models).
-    pub fn to_bytes(&self) -> [u8; 24] {
-        let mut out = [0u8; 24];
-        let mut w = Writer::new(&mut out);
-        w.put(&self.head.type_.to_bytes());
-        w.put(&self.head.length.to_bytes());
-        w.put(&[self.subtype]);
-        w.put(&self.reserved);
-        w.put(&self.start.to_bytes());
-        w.put(&self.end.to_bytes());
-        debug_assert!(w.ok && w.pos == 24);
-        out
-    }
-}
-
 impl FaultRecord {
     /// Decodes a record from exactly 24 bytes; `None` for any other length.
     pub fn from_bytes(b: &[u8]) -> Option<Self> {
@@ -582,20 +540,6 @@ impl FaultRecord {
             reserved1: read_array(b, 12)?,
             address: Le64::from_bytes(read_array(b, 16)?),
         })
-    }
-
-    /// Wire encoding (used by tests and device models).
-    pub fn to_bytes(&self) -> [u8; 24] {
-        let mut out = [0u8; 24];
-        let mut w = Writer::new(&mut out);
-        w.put(&[self.reason]);
-        w.put(&self.reserved);
-        w.put(&self.flags.to_bytes());
-        w.put(&self.endpoint.to_bytes());
-        w.put(&self.reserved1);
-        w.put(&self.address.to_bytes());
-        debug_assert!(w.ok && w.pos == 24);
-        out
     }
 }
 
@@ -614,23 +558,40 @@ impl Config {
             reserved: [r0, r1, r2],
         })
     }
-
-    /// Wire encoding (used by tests and device models).
-    pub fn to_bytes(&self) -> [u8; CFG_SIZE] {
-        let mut out = [0u8; CFG_SIZE];
-        let mut w = Writer::new(&mut out);
-        w.put(&self.page_size_mask.to_bytes());
-        w.put(&self.input_start.to_bytes());
-        w.put(&self.input_end.to_bytes());
-        w.put(&self.domain_start.to_bytes());
-        w.put(&self.domain_end.to_bytes());
-        w.put(&self.probe_size.to_bytes());
-        w.put(&[self.bypass]);
-        w.put(&self.reserved);
-        debug_assert!(w.ok && w.pos == CFG_SIZE);
-        out
-    }
 }
+
+to_bytes!(
+    /// Wire encoding, tail included.
+    ReqAttach, 24, [head, domain, endpoint, flags, reserved, tail]
+);
+to_bytes!(
+    /// Wire encoding, tail included.
+    ReqDetach, 24, [head, domain, endpoint, reserved, tail]
+);
+to_bytes!(
+    /// Wire encoding, tail included.
+    ReqMap, 40, [head, domain, virt_start, virt_end, phys_start, flags, tail]
+);
+to_bytes!(
+    /// Wire encoding, tail included.
+    ReqUnmap, 32, [head, domain, virt_start, virt_end, reserved, tail]
+);
+to_bytes!(
+    /// Wire encoding of the device-readable part.
+    ReqProbe, 72, [head, endpoint, reserved]
+);
+to_bytes!(
+    /// Wire encoding (used by tests and device models).
+    ProbeResvMem, 24, [head, subtype, reserved, start, end]
+);
+to_bytes!(
+    /// Wire encoding (used by tests and device models).
+    FaultRecord, 24, [reason, reserved, flags, endpoint, reserved1, address]
+);
+to_bytes!(
+    /// Wire encoding (used by tests and device models).
+    Config, CFG_SIZE, [page_size_mask, input_start, input_end, domain_start, domain_end, probe_size, bypass, reserved]
+);
 
 #[cfg(test)]
 mod tests {

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # 'make check': host tests, short fuzzing, module builds (both architectures, clippy, rustfmt)
-# and the guest selftests on both architectures. Prints TAP-style detail and ends with one line
+# and the guest selftests on both architectures: the project's own, then the kernel's VFIO
+# selftests (SUITE=vfio, a boot of their own). Prints TAP-style detail and ends with one line
 # "N passed, N failed, N skipped". Exits non-zero on any failure.
 #   CHECK_ARCHES (default "x86_64 arm64"), CHECK_DRIVERS (default "rust"; "rust c" adds the C
-#   baseline), FUZZ_SECONDS, CHECK_EXTRA (more guest runs, see below).
+#   baseline), CHECK_SUITES (default "default vfio"), FUZZ_SECONDS, CHECK_EXTRA (more guest runs,
+#   see below).
 . "$(dirname "$0")/common.sh"
 CHECK_ARCHES=${CHECK_ARCHES:-x86_64 arm64}
 CHECK_DRIVERS=${CHECK_DRIVERS:-rust}
+CHECK_SUITES=${CHECK_SUITES:-default vfio}
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 # Guest runs beyond the plain ones, separated by ';', each a list of vm.sh settings, run for
 # every driver in CHECK_DRIVERS: firmware paths, page sizes, virtio-iommu granules. A granule
@@ -19,6 +22,8 @@ CHECK_EXTRA=${CHECK_EXTRA-ARCH=arm64 FIRMWARE=acpi;
 	ARCH=arm64 VARIANT=64k QEMU_IOMMU_OPTS=granule=64k;
 	ARCH=x86_64 QEMU_IOMMU_OPTS=granule=64k}
 cd "$SRC_DIR"
+# Host builds go to the cache: a clean clone does not rebuild libFuzzer and the test crates.
+CARGO_CACHE=$CACHE/cargo-target
 P=0; F=0; S=0; FAILED=()
 T0=$(date +%s)
 ok() { P=$((P + 1)); echo "ok - $1"; }
@@ -34,7 +39,7 @@ step() { # step NAME CMD...: one result for the whole command
 if [ -f uapi/Cargo.toml ]; then
 	echo "# ==== host: cargo test (uapi)"
 	out=$(mktemp)
-	if (cd uapi && cargo test --color never 2>&1) | tee "$out"; then
+	if (cd uapi && CARGO_TARGET_DIR=$CARGO_CACHE/uapi cargo test --color never 2>&1) | tee "$out"; then
 		read -r p f i < <(awk '/^test result:/ {p+=$4; f+=$6; i+=$8} END {print p+0, f+0, i+0}' "$out")
 		P=$((P + p)); S=$((S + i))
 		[ "$p" -gt 0 ] || notok "host: cargo test ran no test"
@@ -49,7 +54,8 @@ if [ -f uapi/Cargo.toml ]; then
 			echo "# installing cargo-fuzz (once)"
 			cargo install --locked cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz >/dev/null
 		fi
-		step "host: fuzz every target for ${FUZZ_SECONDS}s" uapi/fuzz.sh "$FUZZ_SECONDS"
+		step "host: fuzz every target for ${FUZZ_SECONDS}s" \
+			env CARGO_TARGET_DIR="$CARGO_CACHE/fuzz" uapi/fuzz.sh "$FUZZ_SECONDS"
 	fi
 fi
 
@@ -62,20 +68,29 @@ if [ -f virtio_iommu.rs ] && grep -q 'module' virtio_iommu.rs && [ -z "${CHECK_N
 	step "rustfmtcheck" make -s --no-print-directory rustfmtcheck
 fi
 
-# 3. Guest selftests.
-for a in $CHECK_ARCHES; do
-	for d in $CHECK_DRIVERS; do
-		res=$(mktemp)
-		echo "# ==== guest: $a DRIVER=$d"
-		if ARCH=$a DRIVER=$d MODE=test RESULT=$res "$LAB_DIR/vm.sh"; then :; fi
-		if [ -s "$res" ]; then
-			read -r p f s <"$res"
-			P=$((P + p)); F=$((F + f)); S=$((S + s))
-			[ "$f" = 0 ] || FAILED+=("guest $a/$d: $f failed")
-		else
-			notok "guest: $a DRIVER=$d produced no result"
-		fi
-		rm -f "$res"
+# 3. Guest selftests: every count of every selftest program. First the project's own suite on
+#    each architecture and driver, then the kernel's VFIO selftests (igb through vfio-pci).
+guest() { # guest SUITE ARCH DRIVER
+	local suite=$1 a=$2 d=$3 res label
+	label="guest: $a DRIVER=$d"
+	[ "$suite" = default ] || label="guest $suite: $a DRIVER=$d"
+	res=$(mktemp)
+	echo "# ==== $label"
+	if SUITE=$suite ARCH=$a DRIVER=$d MODE=test RESULT=$res "$LAB_DIR/vm.sh"; then :; fi
+	if [ -s "$res" ]; then
+		read -r p f s <"$res"
+		P=$((P + p)); F=$((F + f)); S=$((S + s))
+		[ "$f" = 0 ] || FAILED+=("$label: $f failed")
+	else
+		notok "$label produced no result"
+	fi
+	rm -f "$res"
+}
+for suite in $CHECK_SUITES; do
+	for a in $CHECK_ARCHES; do
+		for d in $CHECK_DRIVERS; do
+			guest "$suite" "$a" "$d"
+		done
 	done
 done
 

@@ -23,3 +23,8 @@ for d in $VIOMMU_DISKS; do
 	if [ "$sum" = "$VIOMMU_DISK_SHA256" ]; then r=match; else r="MISMATCH ($sum)"; fi
 	echo "DMA check $d: sha256 of first $VIOMMU_DISK_HASH_BYTES bytes read through the IOMMU: $r"
 done
+for f in /sys/kernel/debug/virtio_iommu_rs-*/mappings; do
+	[ -e "$f" ] || continue
+	echo "$f: $(wc -l <"$f") mappings (domain, first IOVA, last IOVA, phys, flags); MMIO ones:"
+	grep 'm$' "$f" | sed 's/^/    /'
+done

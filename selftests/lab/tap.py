@@ -11,6 +11,7 @@ text = open(log_path, errors="replace").read().replace("\r", "")
 lines = text.splitlines()
 passed = failed = skipped = 0
 problems = []
+skips = []
 
 def section(begin, end):
     out, inside = [], False
@@ -39,14 +40,23 @@ if m and m.group(1) != "ok":
 for ln in lines:
     if ln.startswith("VIOMMU-WAIT missing"):
         fail(f"endpoint {ln.split()[-1]} never appeared (deferred probe?)")
+    if ln.startswith("VIOMMU-VFIO-"):
+        print("# " + ln)
+    if ln.startswith("VIOMMU-VFIO-BIND failed"):
+        fail("binding to vfio-pci failed: " + ln.split(None, 2)[2])
 
 if mode == "run":
     print(f"==== {name}: guest report ====")
     print("\n".join(section("VIOMMU-REPORT-BEGIN", "VIOMMU-REPORT-END")))
 
-# Each selftest program: from VIOMMU-TEST-BEGIN to VIOMMU-TEST-END rc=N.
+# Each selftest program: from VIOMMU-TEST-BEGIN to VIOMMU-TEST-END rc=N. kselftest output:
+# "1..N" (the plan), "ok N fixture[.variant].test", "ok N name # SKIP reason", "not ok N name";
+# "1..0 # SKIP reason" when a whole program skips; "Bail out! msg" before a program gives up.
+KSFT_SKIP = 4  # exit status of a program whose every test skipped
 cur, out = None, []
 tap_re = re.compile(r"^(not ok|ok) \d+ (.*)$")
+plan_re = re.compile(r"^1\.\.(\d+)(?:\s*#\s*SKIP\s*(.*))?$", re.I)
+skip_re = re.compile(r"\s*#\s*SKIP\b\s*", re.I)
 for ln in lines:
     if ln.startswith("VIOMMU-TEST-BEGIN "):
         cur, out = ln.split(None, 1)[1], []
@@ -58,19 +68,36 @@ for ln in lines:
         rc = int(ln.rsplit("rc=", 1)[1]) if "rc=" in ln else -1
         verdicts = [tap_re.match(x) for x in out]
         verdicts = [v for v in verdicts if v]
+        plans = [plan_re.match(x) for x in out]
+        plan = next((p for p in plans if p), None)
+        bail = next((x for x in out if x.startswith("Bail out!")), None)
+        all_skipped = bool(verdicts)
         for v in verdicts:
             if v.group(1) == "ok":
-                if re.search(r"#\s*SKIP", v.group(2), re.I):
+                if skip_re.search(v.group(2)):
                     skipped += 1
+                    test, reason = skip_re.split(v.group(2), 1)
+                    skips.append(f"{cur}: {test or '(whole program)'}: {reason.strip() or '(no reason given)'}")
                 else:
                     passed += 1
+                    all_skipped = False
             else:
                 failed += 1
+                all_skipped = False
                 problems.append(f"{cur}: {v.group(2)}")
-        if rc != 0 and not any(v.group(1) == "not ok" for v in verdicts):
-            fail(f"{cur} exited with status {rc} without a failing test line")
-        if not verdicts:
-            fail(f"{cur} printed no TAP result")
+        whole_skip = plan is not None and plan.group(1) == "0" and plan.group(2) is not None
+        if whole_skip and not verdicts:
+            skipped += 1
+            skips.append(f"{cur}: (whole program): {plan.group(2).strip() or '(no reason given)'}")
+        how = f" ({bail})" if bail else ""
+        if plan is not None and len(verdicts) < int(plan.group(1)):
+            # Crashed or gave up half-way, or a result line was garbled.
+            fail(f"{cur} stopped after {len(verdicts)} of {plan.group(1)} results, status {rc}{how}")
+        elif not verdicts and not whole_skip:
+            fail(f"{cur} printed no TAP result, status {rc}{how}")
+        elif rc != 0 and not any(v.group(1) == "not ok" for v in verdicts) and \
+                not (rc == KSFT_SKIP and (all_skipped or whole_skip)):
+            fail(f"{cur} exited with status {rc} without a failing test line{how}")
         cur = None
         continue
     out.append(ln)
@@ -102,6 +129,8 @@ if m:
 print(f"# {name}: {passed} passed, {failed} failed, {skipped} skipped")
 for p in problems:
     print(f"#   failed: {p}")
+for s in skips:
+    print(f"#   skipped: {s}")
 if result_file:
     with open(result_file, "w") as f:
         f.write(f"{passed} {failed} {skipped}\n")

@@ -8,19 +8,27 @@
 # ACCEL (auto|tcg|kvm), CMDLINE (extra kernel command line), BOOT_TIMEOUT (s), KDIR (your own
 # built, Rust-enabled kernel tree: skips the toolchain root and the cached kernels),
 # RUST_MODULE_DIR (source of the Rust module, default: this checkout), SMP, MEM, VARIANT,
-# VIRTIO_BLK_OPTS (virtio-blk-pci properties; default queue-size=256, set it empty for QEMU's
-# default: see Documentation/testing.rst, QEMU used-ring corruption), SLUB_DEBUG (slub_debug=
-# flags, e.g. FZPU: stray DMA writes into freed memory then fail the run; default off, as the
-# QEMU corruption below still hits ~1 run in 3), FIRMWARE (arm64: dt, the default, boots
-# -kernel with QEMU's device tree; acpi boots the same -kernel through UEFI, topology from VIOT).
+# VIRTIO_BLK_OPTS (virtio-blk-pci properties; default packed=on, set it empty for a split ring
+# and QEMU's used-ring corruption: see Documentation/testing.rst), SLUB_DEBUG (slub_debug=
+# flags, e.g. FZPU: stray DMA writes into freed memory then fail the run), QEMU_EXTRA (more QEMU arguments, e.g.
+# "-trace virtio_iommu_map -D /tmp/trace.log").
+# FIRMWARE (arm64: dt, the default, boots -kernel with QEMU's device tree; acpi boots the same
+# -kernel through UEFI, topology from VIOT).
 # With MODE=test it writes "pass fail skip" to $RESULT (if set) and exits non-zero on failure.
+# SUITE: default (the project's selftests, selftests/*.c) or vfio (the kernel's own VFIO selftests,
+# tools/testing/selftests/vfio, against the igb at 0000:01:00.0; a boot of its own, with 4 GiB and
+# hugepages). ONLY="a b": run just these programs of the suite.
 . "$(dirname "$0")/common.sh"
 ARCH=${ARCH:-x86_64}; DRIVER=${DRIVER:-rust}; MODE=${MODE:-test}; VARIANT=${VARIANT:-}
-VIRTIO_BLK_OPTS=${VIRTIO_BLK_OPTS-queue-size=256}; SLUB_DEBUG=${SLUB_DEBUG:-}
+VIRTIO_BLK_OPTS=${VIRTIO_BLK_OPTS-packed=on}; SLUB_DEBUG=${SLUB_DEBUG:-}
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-900}
 RUST_MODULE_DIR=${RUST_MODULE_DIR:-$SRC_DIR}
+SUITE=${SUITE:-default}
+case $SUITE in default | vfio) ;; *) die "unknown SUITE $SUITE (default or vfio)" ;; esac
 NAME=$ARCH${VARIANT:+-$VARIANT}
-W=$CACHE/work/$NAME-$DRIVER${RUN_TAG:+-$RUN_TAG}
+# One work dir per arch, variant, driver, suite and RUN_TAG: concurrent runs never share one.
+SUITE_TAG=; [ "$SUITE" = default ] || SUITE_TAG=-$SUITE
+W=$CACHE/work/$NAME-$DRIVER$SUITE_TAG${RUN_TAG:+-$RUN_TAG}
 mkdir -p "$W"
 
 case $ARCH in
@@ -31,7 +39,7 @@ x86_64)
 	CONSOLE=ttyS0
 	# No interrupt remapping behind virtio-iommu on x86: VFIO needs this (documented).
 	ARCH_CMDLINE="vfio_iommu_type1.allow_unsafe_interrupts=1 iommufd.allow_unsafe_interrupts=1"
-	EXPECT_MSI="0x00000000fee00000 0x00000000feefffff msi"
+	DOORBELL="0x00000000fee00000 0x00000000feefffff"
 	[ "${FIRMWARE:=acpi}" = acpi ] || die "x86_64 guests boot with ACPI only (FIRMWARE=acpi)" ;;
 arm64)
 	KARCH=arm64; IMAGE=arch/arm64/boot/Image; CROSS_CC=aarch64-linux-gnu-gcc
@@ -47,9 +55,21 @@ arm64)
 	esac
 	# The GICv3 ITS isolates MSIs: VFIO works without allow_unsafe_interrupts.
 	ARCH_CMDLINE=
-	EXPECT_MSI="0x0000000008090000 0x000000000809ffff msi" ;;
+	DOORBELL="0x0000000008090000 0x000000000809ffff" ;;
 *) die "unknown ARCH $ARCH (x86_64 or arm64)" ;;
 esac
+# The MSI window reserved_regions should show: the doorbell QEMU's PROBE reports, unless the Rust
+# driver is told to ignore it (sw_msi=1: software window at 0x8000000, 1 MiB).
+EXPECT_MSI="$DOORBELL msi"
+if [ "$DRIVER" = rust ] && [[ " ${MODPARAMS:-} " =~ \ sw_msi=(1|y|Y|true)\  ]]; then
+	EXPECT_MSI="0x0000000008000000 0x00000000080fffff msi"
+fi
+if [ "$SUITE" = vfio ]; then
+	# vfio_pci_driver_test pins 1 GiB per fixture, and vfio_dma_mapping_test maps 2 MiB and
+	# 1 GiB hugetlb pages (its hugetlb variants skip without them).
+	MEM=${MEM:-4G}
+	ARCH_CMDLINE+="${ARCH_CMDLINE:+ }hugepagesz=2M hugepages=8 hugepagesz=1G hugepages=1"
+fi
 
 # --- kernel and tools ------------------------------------------------------------------------
 if [ -n "${KDIR:-}" ]; then
@@ -75,7 +95,8 @@ GRANULE_REFUSED=0; WAIT_SECONDS=30
 granule_k=$(sed -n 's/.*\bgranule=\([0-9]*\)[kK]\b.*/\1/p' <<<"${QEMU_IOMMU_OPTS:-}")
 page_shift=$(sed -n 's/^CONFIG_PAGE_SHIFT=//p' "$B/.config")
 if [ -n "$granule_k" ] && [ $((granule_k << 10)) -gt $((1 << ${page_shift:-12})) ]; then
-	GRANULE_REFUSED=1; WAIT_SECONDS=120; ONLY=${ONLY:-granule_refusal_test}
+	GRANULE_REFUSED=1; WAIT_SECONDS=120
+	[ "$SUITE" != default ] || ONLY=${ONLY:-granule_refusal_test}
 	log "granule ${granule_k}K > page size $((1 << ${page_shift:-12} >> 10))K: expecting a refusal"
 fi
 
@@ -104,15 +125,37 @@ fi
 ST=$W/selftests
 mkdir -p "$ST"
 TESTS=()
-if [ -f "$SRC_DIR/selftests/Makefile" ]; then
+VFIO_BDF=0000:01:00.0 # the igb behind pcie-root-port rp1 (QEMU command line below)
+if [ "$SUITE" = vfio ]; then
+	# The kernel's own VFIO selftests, built statically with their own Makefile (lib.mk), output
+	# in the work dir, never in the source tree. They link -luuid: the root has x86_64's
+	# libuuid.a, and arm64's uuid-dev extracted under /opt/arm64 (root.sh EXTRA_DEBS). LDFLAGS
+	# replaces the Makefile's own, hence -pthread again.
+	VFLAGS=(ARCH="$ARCH")
+	VLDFLAGS="-static -pthread"
+	if [ "$ARCH" = arm64 ]; then
+		VFLAGS+=(CROSS_COMPILE=aarch64-linux-gnu-)
+		if [ -z "${KDIR:-}" ]; then
+			VFLAGS+=(EXTRA_CFLAGS="-isystem /opt/arm64/usr/include")
+			VLDFLAGS+=" -L/opt/arm64/usr/lib/aarch64-linux-gnu"
+		fi
+	fi
+	"${RUN[@]}" make -s -C "$KSRC/tools/testing/selftests/vfio" "${VFLAGS[@]}" OUTPUT="$ST" \
+		KHDR_INCLUDES="-isystem $B/usr/include" LDFLAGS="$VLDFLAGS" >&2 ||
+		die "VFIO selftest build failed"
+	# Not run: vfio_pci_sriov_uapi_test and vfio_pci_device_init_perf_test (they test VFs and
+	# init time, not the IOMMU).
+	TESTS=(vfio_pci_device_test vfio_iommufd_setup_test vfio_dma_mapping_test
+		vfio_dma_mapping_mmio_test vfio_pci_driver_test)
+elif [ -f "$SRC_DIR/selftests/Makefile" ]; then
 	"${RUN[@]}" make -s -C "$SRC_DIR/selftests" OUTPUT="$ST" CC="$CROSS_CC" \
 		KSFT_DIR="$KSRC/tools/testing/selftests" KHDR_INCLUDES="-isystem $B/usr/include" >&2 ||
 		die "selftest build failed"
 	mapfile -t TESTS < <(make -s --no-print-directory -C "$SRC_DIR/selftests" list)
-	# ONLY="a b": run just these selftests.
-	if [ -n "${ONLY:-}" ]; then
-		mapfile -t TESTS < <(printf '%s\n' "${TESTS[@]}" | grep -xF -f <(printf '%s\n' $ONLY))
-	fi
+fi
+# ONLY="a b": run just these selftests.
+if [ -n "${ONLY:-}" ]; then
+	mapfile -t TESTS < <(printf '%s\n' "${TESTS[@]}" | grep -xF -f <(printf '%s\n' $ONLY))
 fi
 
 # --- disks with known content ----------------------------------------------------------------
@@ -142,12 +185,15 @@ VIOMMU_DRIVER='$DRIVER'
 VIOMMU_ARCH='$ARCH'
 VIOMMU_MODPARAMS='${MODPARAMS:-}'
 VIOMMU_EXPECT_MSI='$EXPECT_MSI'
+VIOMMU_DOORBELL='$DOORBELL'
 VIOMMU_DISK_SHA256='$DISK_SHA'
 VIOMMU_DISK_HASH_BYTES='$HASH_BYTES'
 VIOMMU_DISKS='vda nvme0n1'
 VIOMMU_FIRMWARE='$FIRMWARE'
 VIOMMU_GRANULE_REFUSED='$GRANULE_REFUSED'
 VIOMMU_WAIT_SECONDS='$WAIT_SECONDS'
+VIOMMU_SUITE='$SUITE'
+VIOMMU_VFIO_BDF='$VFIO_BDF'
 ENV
 mkcpio() { # mkcpio DIR OUT: cpio and gzip from the toolchain root (or the host with KDIR)
 	"${RUN[@]}" sh -c 'cd "$1" && find . | cpio -o -H newc --quiet | gzip -1 >"$2"' mkcpio "$1" "$2"
@@ -165,6 +211,8 @@ QEMU+=(-m "${MEM:-2G}" -smp "${SMP:-2}" -no-reboot -display none
 	-device nvme,drive=disk1,serial=viommu1
 	-device edu
 	-device pcie-root-port,id=rp1,chassis=1,slot=1 -device igb,bus=rp1)
+# shellcheck disable=SC2206 # word splitting wanted
+[ -n "${QEMU_EXTRA:-}" ] && QEMU+=($QEMU_EXTRA)
 
 accel() {
 	case ${ACCEL:-auto} in
@@ -202,7 +250,7 @@ set -e
 [ $qrc = 124 ] && log "guest timed out after ${BOOT_TIMEOUT}s"
 
 # --- results ---------------------------------------------------------------------------------
-LABEL=$NAME/$DRIVER
+LABEL=$NAME/$DRIVER${SUITE_TAG/-//}
 [ "$ARCH" = x86_64 ] || [ "$FIRMWARE" = dt ] || LABEL+=/$FIRMWARE
 LABEL+=${QEMU_IOMMU_OPTS:+/$QEMU_IOMMU_OPTS}
 exec "${RUN[@]}" python3 "$LAB_DIR/tap.py" "$LOG" "$MODE" "$LABEL" "${RESULT:-}"

@@ -2,7 +2,7 @@
 
 //! Paging domains: a driver struct with the C `iommu_domain` embedded, shared as an `Arc`.
 
-use super::ops::DomainOps;
+use super::domain_ops::DomainOps;
 use kernel::{
     bindings,
     prelude::*,

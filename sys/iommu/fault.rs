@@ -2,7 +2,7 @@
 
 //! Reporting translation faults to the IOMMU core (`report_iommu_fault`).
 
-use super::{device, ops::DomainOps, Domain};
+use super::{device, domain_ops::DomainOps, Domain};
 use crate::sys::bindings as hb;
 use kernel::{bindings, device::Device, error::to_result, prelude::*};
 

@@ -18,6 +18,7 @@
 
 mod device;
 mod domain;
+mod domain_ops;
 mod fault;
 mod ida;
 mod ops;
@@ -26,19 +27,19 @@ mod resv;
 
 pub(crate) use device::{add_fwspec_ids, fwspec_ids, link_consumer, parent};
 pub(crate) use domain::{Domain, Geometry};
+pub(crate) use domain_ops::{DomainOps, DomainOpsTable, Gfp, Prot};
 pub(crate) use fault::{fault_ratelimit, report_fault, FaultAccess};
 pub(crate) use ida::Ida;
-pub(crate) use ops::{
-    Cap, DomainOps, DomainOpsTable, Gfp, Identity, IommuOps, OpsTable, Prot, StaticDomain,
-};
+pub(crate) use ops::{Cap, Identity, IommuOps, OpsTable, StaticDomain};
 pub(crate) use registration::Registration;
-pub(crate) use resv::{ResvList, ResvType};
+pub(crate) use resv::ResvList;
 
 /// Re-exports for [`declare_iommu_ops!`](crate::declare_iommu_ops); not for direct use.
 #[doc(hidden)]
 pub(crate) mod macro_support {
+    pub(crate) use super::domain_ops::paging_domain_ops;
     pub(crate) use super::ops::{
-        blocked_domain_ops, create_iommu_ops, identity_domain_ops, paging_domain_ops, this_module,
-        StaticDomains, DOMAIN_BLOCKED, DOMAIN_IDENTITY,
+        blocked_domain_ops, create_iommu_ops, identity_domain_ops, this_module, StaticDomains,
+        DOMAIN_BLOCKED, DOMAIN_IDENTITY,
     };
 }

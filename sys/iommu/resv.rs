@@ -2,28 +2,19 @@
 
 //! Reserved regions reported to the IOMMU core (`get_resv_regions`).
 
-use crate::sys::bindings as hb;
+use crate::{
+    sys::bindings as hb,
+    uapi::resv::{Report, ReportType},
+};
 use kernel::{bindings, prelude::*};
 
-/// Type of a reserved region.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum ResvType {
-    /// `IOMMU_RESV_RESERVED`: never mapped, accesses fault.
-    Reserved,
-    /// `IOMMU_RESV_MSI`: MSI doorbell translated by the hardware (bypass).
-    Msi,
-    /// `IOMMU_RESV_SW_MSI`: IOVA window where the core maps MSI doorbells itself.
-    SwMsi,
-}
-
-impl ResvType {
-    fn raw(self) -> (bindings::iommu_resv_type, u32) {
-        let msi_prot = bindings::IOMMU_WRITE | bindings::IOMMU_NOEXEC | bindings::IOMMU_MMIO;
-        match self {
-            Self::Reserved => (bindings::iommu_resv_type_IOMMU_RESV_RESERVED, 0),
-            Self::Msi => (bindings::iommu_resv_type_IOMMU_RESV_MSI, msi_prot),
-            Self::SwMsi => (bindings::iommu_resv_type_IOMMU_RESV_SW_MSI, msi_prot),
-        }
+/// The core's type and protection for a region of type `ty`.
+fn raw(ty: ReportType) -> (bindings::iommu_resv_type, u32) {
+    let msi_prot = bindings::IOMMU_WRITE | bindings::IOMMU_NOEXEC | bindings::IOMMU_MMIO;
+    match ty {
+        ReportType::Reserved => (bindings::iommu_resv_type_IOMMU_RESV_RESERVED, 0),
+        ReportType::Msi => (bindings::iommu_resv_type_IOMMU_RESV_MSI, msi_prot),
+        ReportType::SwMsi => (bindings::iommu_resv_type_IOMMU_RESV_SW_MSI, msi_prot),
     }
 }
 
@@ -53,14 +44,12 @@ impl ResvList<'_> {
         }
     }
 
-    /// Appends region `[start, start + len)` of type `ty`. The core frees it
-    /// (`iommu_put_resv_regions`).
-    pub(crate) fn add(&mut self, start: u64, len: u64, ty: ResvType) -> Result {
-        let len = usize::try_from(len).map_err(|_| EOVERFLOW)?;
-        if len == 0 {
-            return Err(EINVAL);
-        }
-        let (t, prot) = ty.raw();
+    /// Appends region `r`. The core frees it (`iommu_put_resv_regions`).
+    pub(crate) fn add(&mut self, r: Report) -> Result {
+        let (start, last) = (r.start, r.end);
+        let len = last.checked_sub(start).and_then(|l| l.checked_add(1));
+        let len = usize::try_from(len.ok_or(EINVAL)?).map_err(|_| EOVERFLOW)?;
+        let (t, prot) = raw(r.ty);
         let prot = i32::try_from(prot).map_err(|_| EINVAL)?;
         // SAFETY: plain allocation.
         let r =

@@ -9,8 +9,8 @@ use virtio_iommu_proto::request::{
     parse_reply, probe_properties, ReqError, Request, Status, STATUS_POISON,
 };
 use virtio_iommu_proto::resv::{
-    add_region, msi_choice, region_for_report, CapacityFull, FixedRegions, MsiChoice, RegionList,
-    SW_MSI_BASE, SW_MSI_LEN,
+    add_region, for_each_report, msi_policy, CapacityFull, FixedRegions, MsiPolicy, RegionList,
+    Report, ReportType, SW_MSI_BASE, SW_MSI_LEN,
 };
 use virtio_iommu_proto::testing::{BTreeStore, VecRegions};
 use virtio_iommu_proto::wire::{self, feature, Config, FaultRecord, Le32, Le64};
@@ -377,15 +377,6 @@ fn resv_merge_rules() {
     add_region(&mut l, r(u64::MAX, u64::MAX, Reserved)).unwrap();
     assert_eq!(l.0.last(), Some(&r(u64::MAX - 1, u64::MAX, Reserved)));
 
-    assert_eq!(msi_choice(&l, false), MsiChoice::Probed);
-    assert_eq!(msi_choice(&l, true), MsiChoice::SwMsi);
-    assert_eq!(
-        region_for_report(r(0, 1, Msi), MsiChoice::SwMsi).kind,
-        Reserved
-    );
-    assert_eq!(region_for_report(r(0, 1, Msi), MsiChoice::Probed).kind, Msi);
-    let empty = VecRegions::default();
-    assert_eq!(msi_choice(&empty, false), MsiChoice::SwMsi);
     assert_eq!((SW_MSI_BASE, SW_MSI_LEN), (0x800_0000, 0x10_0000));
 
     // Fixed capacity.
@@ -494,4 +485,90 @@ fn fault_decoding() {
     b4[5] = 0x02; // flag bit 9: reserved
     assert!(decode_fault(&b4).is_err());
     assert_eq!(FaultRecord::from_bytes(&b), Some(rec));
+}
+
+/// Reports of `list` under `policy`.
+fn reports(list: &VecRegions, policy: MsiPolicy) -> Vec<(u64, u64, ReportType)> {
+    let mut out = Vec::new();
+    for_each_report(list, policy, |r: Report| -> Result<(), ()> {
+        out.push((r.start, r.end, r.ty));
+        Ok(())
+    })
+    .unwrap();
+    out
+}
+
+#[test]
+fn msi_policy_per_platform() {
+    use ReportType::{Msi as M, Reserved as R, SwMsi as S};
+    use ResvKind::{Msi, Reserved};
+    let its = r(0x809_0000, 0x809_ffff, Msi);
+    let mut one = VecRegions::default();
+    add_region(&mut one, r(0x1000, 0x1fff, Reserved)).unwrap();
+    add_region(&mut one, its).unwrap();
+    // x86: doorbells are not mapped by dma-iommu, the bypass region is reported as is.
+    assert_eq!(msi_policy(&one, false, false), MsiPolicy::Bypass);
+    assert_eq!(
+        reports(&one, MsiPolicy::Bypass),
+        vec![(0x1000, 0x1fff, R), (0x809_0000, 0x809_ffff, M)]
+    );
+    // arm64/ITS: the doorbell becomes a software window at the same place, kept out of DMA.
+    assert_eq!(msi_policy(&one, false, true), MsiPolicy::Doorbell);
+    assert_eq!(
+        reports(&one, MsiPolicy::Doorbell),
+        vec![
+            (0x1000, 0x1fff, R),
+            (0x809_0000, 0x809_ffff, R),
+            (0x809_0000, 0x809_ffff, S)
+        ]
+    );
+    // The module parameter wins everywhere: probed MSI kept out of DMA, window at 0x8000000.
+    for maps in [false, true] {
+        assert_eq!(msi_policy(&one, true, maps), MsiPolicy::Software);
+    }
+    let sw = reports(&one, MsiPolicy::Software);
+    assert_eq!(
+        sw,
+        vec![
+            (0x1000, 0x1fff, R),
+            (0x809_0000, 0x809_ffff, R),
+            (SW_MSI_BASE, SW_MSI_BASE + SW_MSI_LEN - 1, S)
+        ]
+    );
+    // Exactly one software window in every policy (iommufd refuses more, or one next to an
+    // MSI region).
+    for p in [MsiPolicy::Bypass, MsiPolicy::Doorbell, MsiPolicy::Software] {
+        let rs = reports(&one, p);
+        let sw = rs.iter().filter(|x| x.2 == S).count();
+        let hw = rs.iter().filter(|x| x.2 == M).count();
+        assert!(sw <= 1 && !(sw == 1 && hw > 0), "{p:?}: {rs:?}");
+    }
+    // Nothing probed: the C driver's software window.
+    let empty = VecRegions::default();
+    assert_eq!(msi_policy(&empty, false, false), MsiPolicy::Software);
+    assert_eq!(msi_policy(&empty, false, true), MsiPolicy::Software);
+    assert_eq!(
+        reports(&empty, MsiPolicy::Software),
+        vec![(0x800_0000, 0x80f_ffff, S)]
+    );
+    // Two doorbells where dma-iommu maps them: one window cannot cover both, go software.
+    let mut two = VecRegions::default();
+    add_region(&mut two, its).unwrap();
+    add_region(&mut two, r(0x10_0000_0000, 0x10_0000_ffff, Msi)).unwrap();
+    assert_eq!(msi_policy(&two, false, true), MsiPolicy::Software);
+    assert_eq!(msi_policy(&two, false, false), MsiPolicy::Bypass);
+    // Errors from `emit` stop the walk.
+    let mut n = 0;
+    assert_eq!(
+        for_each_report(&one, MsiPolicy::Doorbell, |_| {
+            n += 1;
+            if n == 2 {
+                Err(7)
+            } else {
+                Ok(())
+            }
+        }),
+        Err(7)
+    );
+    assert_eq!(n, 2);
 }

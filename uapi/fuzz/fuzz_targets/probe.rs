@@ -5,7 +5,9 @@
 use libfuzzer_sys::fuzz_target;
 use virtio_iommu_proto::mappings::identity_ranges;
 use virtio_iommu_proto::probe::{parse_properties, ResvKind, ResvRegion};
-use virtio_iommu_proto::resv::{add_region, msi_choice, FixedRegions, RegionList};
+use virtio_iommu_proto::resv::{
+    add_region, for_each_report, msi_policy, FixedRegions, RegionList, ReportType,
+};
 
 fuzz_target!(|data: &[u8]| {
     let mut buf = [ResvRegion {
@@ -27,7 +29,16 @@ fuzz_target!(|data: &[u8]| {
     for w in regions.windows(2) {
         assert!(w[0].start <= w[1].start);
     }
-    let _ = msi_choice(&list, false);
+    for (sw, maps) in [(false, false), (false, true), (true, false)] {
+        let policy = msi_policy(&list, sw, maps);
+        let mut windows = 0usize;
+        let _ = for_each_report(&list, policy, |r| -> Result<(), ()> {
+            assert!(r.start <= r.end);
+            windows += usize::from(r.ty == ReportType::SwMsi);
+            Ok(())
+        });
+        assert!(windows <= 1, "more than one software MSI window");
+    }
     let granule = 1u64 << (data.first().copied().unwrap_or(12) % 64);
     let mut prev_end: Option<u64> = None;
     for (s, e) in identity_ranges(0, u64::MAX, regions, granule) {
