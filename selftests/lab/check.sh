@@ -15,12 +15,14 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 # Guest runs beyond the plain ones, separated by ';', each a list of vm.sh settings, run for
 # every driver in CHECK_DRIVERS: firmware paths, page sizes, virtio-iommu granules. A granule
 # above the kernel's page size makes a refusal run (see vm.sh). VARIANT=64k is one more kernel
-# build when the cache is cold (~13 min). CHECK_EXTRA= (empty) runs none.
+# build when the cache is cold (~13 min). DRIVERS=... in a run limits it to those drivers of
+# CHECK_DRIVERS (sw_msi is a parameter of the Rust driver only). CHECK_EXTRA= (empty) runs none.
 CHECK_EXTRA=${CHECK_EXTRA-ARCH=arm64 FIRMWARE=acpi;
 	ARCH=arm64 QEMU_IOMMU_OPTS=granule=64k;
 	ARCH=arm64 VARIANT=64k QEMU_IOMMU_OPTS=granule=4k;
 	ARCH=arm64 VARIANT=64k QEMU_IOMMU_OPTS=granule=64k;
-	ARCH=x86_64 QEMU_IOMMU_OPTS=granule=64k}
+	ARCH=x86_64 QEMU_IOMMU_OPTS=granule=64k;
+	ARCH=arm64 DRIVERS=rust MODPARAMS=sw_msi=1 ONLY=resv_regions_test,msi_irq_test,vfio_edu_test}
 cd "$SRC_DIR"
 # Host builds go to the cache: a clean clone does not rebuild libFuzzer and the test crates.
 CARGO_CACHE=$CACHE/cargo-target
@@ -97,9 +99,16 @@ done
 # 4. The CHECK_EXTRA guest runs, timed one by one.
 IFS=';' read -r -d '' -a extra <<<"${CHECK_EXTRA//$'\n'/ }" || true
 for run in "${extra[@]}"; do
-	read -ra vars <<<"$run"
-	[ ${#vars[@]} -gt 0 ] || continue
-	for d in $CHECK_DRIVERS; do
+	read -ra words <<<"$run"
+	[ ${#words[@]} -gt 0 ] || continue
+	vars=(); drivers=$CHECK_DRIVERS
+	for w in "${words[@]}"; do
+		case $w in
+		DRIVERS=*) drivers=$(printf '%s\n' $CHECK_DRIVERS | grep -xF -f <(tr , '\n' <<<"${w#DRIVERS=}") || true) ;;
+		*) vars+=("$w") ;;
+		esac
+	done
+	for d in $drivers; do
 		res=$(mktemp); t0=$(date +%s)
 		echo "# ==== guest: ${vars[*]} DRIVER=$d"
 		if env "${vars[@]}" DRIVER="$d" MODE=test RESULT="$res" "$LAB_DIR/vm.sh"; then :; fi

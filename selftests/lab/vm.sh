@@ -153,9 +153,9 @@ elif [ -f "$SRC_DIR/selftests/Makefile" ]; then
 		die "selftest build failed"
 	mapfile -t TESTS < <(make -s --no-print-directory -C "$SRC_DIR/selftests" list)
 fi
-# ONLY="a b": run just these selftests.
+# ONLY="a b" (or "a,b"): run just these selftests.
 if [ -n "${ONLY:-}" ]; then
-	mapfile -t TESTS < <(printf '%s\n' "${TESTS[@]}" | grep -xF -f <(printf '%s\n' $ONLY))
+	mapfile -t TESTS < <(printf '%s\n' "${TESTS[@]}" | grep -xF -f <(printf '%s\n' ${ONLY//,/ }))
 fi
 
 # --- disks with known content ----------------------------------------------------------------
