@@ -69,33 +69,77 @@ vfio_busy() {
 	done
 	return 1
 }
+# vfio_cases PROG: "fixture.variant.test" (or "fixture.test") of every case of a kselftest
+# harness program, from its -l table: fixture names start in column 1, variants before column 48,
+# tests from column 48 on (the table pads to 20 and 25 characters; long names only push the rest
+# of their own line to the right). Empty when the program cannot list (then it runs whole).
+vfio_cases() {
+	"$1" -l 2>&1 >/dev/null | awk '
+	function flush(  i, j) {
+		for (j = 1; j <= nt; j++) {
+			if (!nv) print f "." t[j]
+			for (i = 1; i <= nv; i++) print f "." v[i] "." t[j]
+		}
+		nv = nt = 0
+	}
+	/^# FIXTURE/ { table = 1; next }
+	!table || /^----/ { next }
+	{
+		rest = $0; col = 1
+		while (match(rest, /[^ ]+/)) {
+			w = substr(rest, RSTART, RLENGTH); at = col + RSTART - 1
+			if (at == 1) { flush(); f = w } else if (at < 48) v[++nv] = w; else t[++nt] = w
+			col = at + RLENGTH; rest = substr(rest, RSTART + RLENGTH)
+		}
+	}
+	END { flush() }'
+}
 if [ "$VIOMMU_SUITE" = vfio ]; then
 	vfio_bind "$VIOMMU_VFIO_BDF"
 	# The kernel's VFIO selftests take the device from here (lib/libvfio.c).
 	export VFIO_SELFTESTS_BDF=$VIOMMU_VFIO_BDF
 fi
-for t in $(cat /selftests/list); do
+# vfio_wait: a case the harness killed at its (fixed, 30 s) timeout can still be in the kernel
+# with the device open; the next case would then only get EBUSY. Let it finish first.
+vfio_wait() {
+	i=0
+	while vfio_busy && [ $i -lt 1200 ]; do sleep 0.1; i=$((i + 1)); done
+	[ $i = 0 ] || echo "VIOMMU-VFIO-WAIT $((i / 10)) s for an earlier test process to exit"
+}
+# run_case NAME CMD...: one TAP stream between markers. VFIO output is captured, then printed in
+# one go: QEMU writes its own messages (e.g. "no mapping" for the unmapped-IOVA cases) into the
+# same log, byte by byte between the guest's serial output, and kernel messages share the
+# console; either could split a TAP line while the test runs.
+run_case() {
+	name=$1; shift
+	echo "VIOMMU-TEST-BEGIN $name"
 	if [ "$VIOMMU_SUITE" = vfio ]; then
-		# A case the harness killed at its (fixed, 30 s) timeout can still be in the kernel
-		# with the device open; the next program would then only get EBUSY. Let it finish.
-		i=0
-		while vfio_busy && [ $i -lt 1200 ]; do sleep 0.1; i=$((i + 1)); done
-		[ $i = 0 ] || echo "VIOMMU-VFIO-WAIT $((i / 10)) s for an earlier test process to exit"
-	fi
-	echo "VIOMMU-TEST-BEGIN $t"
-	if [ "$VIOMMU_SUITE" = vfio ]; then
-		# Captured, then printed in one go: QEMU writes its own messages (e.g. "no mapping" for
-		# the unmapped-IOVA cases) into the same log, byte by byte between the guest's serial
-		# output, and kernel messages share the console; either could split a TAP line while
-		# the test runs.
-		/selftests/$t >/tmp/$t.out 2>&1
+		"$@" >/tmp/case.out 2>&1
 		rc=$?
-		cat /tmp/$t.out
+		cat /tmp/case.out
 	else
-		/selftests/$t
+		"$@"
 		rc=$?
 	fi
-	echo "VIOMMU-TEST-END $t rc=$rc"
+	echo "VIOMMU-TEST-END $name rc=$rc"
+}
+for t in $(cat /selftests/list); do
+	if [ "$VIOMMU_SUITE" != vfio ]; then
+		run_case "$t" /selftests/$t
+		continue
+	fi
+	# One process per case, so that a case killed at the harness's timeout costs itself only,
+	# not the cases after it in the same program.
+	cases=$(vfio_cases /selftests/$t)
+	[ -n "$cases" ] || cases=ALL
+	for c in $cases; do
+		vfio_wait
+		if [ "$c" = ALL ]; then
+			run_case "$t" /selftests/$t
+		else
+			run_case "$t:$c" /selftests/$t -r "$c"
+		fi
+	done
 done
 echo "VIOMMU-DMESG-BEGIN"
 dmesg | grep -iE 'iommu|viommu|vfio|dma|BUG|WARNING|Oops|leak|panic|call trace' | grep -v 'VIOMMU-' | tail -n 200
