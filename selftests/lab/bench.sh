@@ -11,7 +11,7 @@ OUT=$(mktemp -d)
 for r in $(seq "$ROUNDS"); do
 	for d in c rust; do
 		log "round $r/$ROUNDS: $ARCH DRIVER=$d"
-		DRIVER=$d MODE=test RUN_TAG=bench "$LAB_DIR/vm.sh" >"$OUT/$d.$r.log" 2>&1 ||
+		DRIVER=$d MODE=test RUN_TAG=${RUN_TAG:-bench} "$LAB_DIR/vm.sh" >"$OUT/$d.$r.log" 2>&1 ||
 			{ tail -n 30 "$OUT/$d.$r.log" >&2; die "benchmark boot failed ($d, round $r)"; }
 		grep -h '^# dma_map_benchmark:' "$OUT/$d.$r.log" >>"$OUT/$d.lines" || true
 	done
