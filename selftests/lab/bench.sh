@@ -4,8 +4,17 @@
 # the same QEMU topology, ROUNDS times each; prints the median per-call map/unmap latency of each
 # driver and the Rust/C ratios, all measured in this one run. Ratios < 1 mean Rust is faster.
 # "paired" is the median of the per-round ratios (each round boots C, then Rust).
+# BENCH_CLOCK=icount (default): QEMU counts guest time in executed instructions (one vCPU thread,
+# -icount shift=0), so the figures no longer depend on host load and repeat exactly; they measure
+# the guest code path (driver + IOMMU core + device emulation seen as instructions).
+# BENCH_CLOCK=host: wall-clock TCG, as a user sees it, but noisy on a loaded host.
 . "$(dirname "$0")/common.sh"
 ROUNDS=${ROUNDS:-3}
+case ${BENCH_CLOCK:-icount} in
+icount) export QEMU_EXTRA="${QEMU_EXTRA:+$QEMU_EXTRA }-accel tcg,thread=single -icount shift=0,sleep=off" ;;
+host) ;;
+*) die "BENCH_CLOCK is icount or host" ;;
+esac
 ARCH=${ARCH:-x86_64}
 export ARCH ONLY=dma_map_benchmark_test
 OUT=$(mktemp -d)
@@ -18,7 +27,7 @@ for r in $(seq "$ROUNDS"); do
 	done
 done
 python3 - "$OUT" "$ARCH" "$ROUNDS" <<'PY'
-import re, statistics, sys
+import os, re, statistics, sys
 out, arch, rounds = sys.argv[1:4]
 def load(d):
     res = {}
@@ -30,7 +39,8 @@ def load(d):
         res[g]["unmap"].append(float(kv["unmap_us"]))
     return res
 c, r = load("c"), load("rust")
-print(f"dma_map_benchmark on {arch} (edu endpoint, 1 thread), median of {rounds} boots per driver")
+clock = "instruction-counted guest time (-icount)" if os.environ.get("BENCH_CLOCK", "icount") == "icount" else "host wall clock"
+print(f"dma_map_benchmark on {arch} (edu endpoint, 1 thread), median of {rounds} boots per driver, {clock}")
 print(f"{'granule':>8} {'op':>6} {'C us':>9} {'Rust us':>9} {'Rust/C':>7} {'paired':>7}")
 for g in sorted(c, key=int):
     for op in ("map", "unmap"):

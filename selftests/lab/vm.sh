@@ -235,7 +235,13 @@ accel() {
 	cat "$f"
 }
 A=$(accel)
-[ "$A" = tcg ] && QEMU+=(-accel tcg,thread=multi) || QEMU+=(-accel kvm)
+if [[ " ${QEMU_EXTRA:-} " == *" -accel "* ]]; then
+	: # QEMU_EXTRA chose the accelerator (e.g. make bench: single-threaded TCG with -icount)
+elif [ "$A" = tcg ]; then
+	QEMU+=(-accel tcg,thread=multi)
+else
+	QEMU+=(-accel kvm)
+fi
 LOG=$W/console.log
 log "booting $NAME with DRIVER=$DRIVER FIRMWARE=$FIRMWARE${QEMU_IOMMU_OPTS:+ ($QEMU_IOMMU_OPTS)}" \
 	"(${A}; console log: $LOG)"
