@@ -965,16 +965,11 @@ static void vfio_doorbell_check(struct __test_metadata *_metadata, FIXTURE_DATA(
 	edu_msi_check(_metadata, self, self->src, SRC_IOVA, self->dst, DST_IOVA, what);
 }
 
-/*
- * The iommufd tests run before the type1 ones on purpose: on arm64 a type1 MSI allocation that
- * fails (ENOSPC, see type1_msi) leaks edu's ITS event slot, and edu then gets no MSI at all.
- */
-TEST_F_TIMEOUT(edu, iommufd_msi, TEST_TIMEOUT_S)
+/* Edu bound to iommufd and attached to an IOAS with both buffers mapped, bus mastering on. */
+static void iommufd_edu(struct __test_metadata *_metadata, FIXTURE_DATA(edu) *self)
 {
 	uint32_t ioas = 0;
-	int ret;
 
-	msi_preamble(_metadata, self);
 	iommufd_open(_metadata, self, &ioas);
 	RETURN_IF_SKIPPED();
 	ioas_map(_metadata, self, ioas, self->src, SRC_IOVA);
@@ -983,6 +978,19 @@ TEST_F_TIMEOUT(edu, iommufd_msi, TEST_TIMEOUT_S)
 	RETURN_IF_SKIPPED();
 	cdev_attach(_metadata, self, ioas);
 	edu_enable(_metadata, self);
+}
+
+/*
+ * The iommufd tests run before the type1 ones on purpose: on arm64 a type1 MSI allocation that
+ * fails (ENOSPC, see type1_msi) leaks edu's ITS event slot, and edu then gets no MSI at all.
+ */
+TEST_F_TIMEOUT(edu, iommufd_msi, TEST_TIMEOUT_S)
+{
+	int ret;
+
+	msi_preamble(_metadata, self);
+	iommufd_edu(_metadata, self);
+	RETURN_IF_SKIPPED();
 	ret = edu_msi_enable(_metadata, self);
 	ASSERT_EQ(0, ret) TH_LOG("VFIO_DEVICE_SET_IRQS (MSI, iommufd): %s", strerror(-ret));
 	edu_msi_check(_metadata, self, self->src, SRC_IOVA, self->dst, DST_IOVA, "iommufd");
@@ -992,18 +1000,11 @@ TEST_F_TIMEOUT(edu, iommufd_msi_doorbell_mapping, TEST_TIMEOUT_S)
 {
 	char path[PATH_MAX];
 	const char *why = doorbell_skip_reason(path, sizeof(path));
-	uint32_t ioas = 0;
 
 	if (why)
 		SKIP(return, "%s", why);
-	iommufd_open(_metadata, self, &ioas);
+	iommufd_edu(_metadata, self);
 	RETURN_IF_SKIPPED();
-	ioas_map(_metadata, self, ioas, self->src, SRC_IOVA);
-	ioas_map(_metadata, self, ioas, self->dst, DST_IOVA);
-	cdev_bind(_metadata, self);
-	RETURN_IF_SKIPPED();
-	cdev_attach(_metadata, self, ioas);
-	edu_enable(_metadata, self);
 	vfio_doorbell_check(_metadata, self, path, "iommufd");
 }
 

@@ -72,13 +72,12 @@ fi
 
 # 3. Guest selftests: every count of every selftest program. First the project's own suite on
 #    each architecture and driver, then the kernel's VFIO selftests (igb through vfio-pci).
-guest() { # guest SUITE ARCH DRIVER
-	local suite=$1 a=$2 d=$3 res label
-	label="guest: $a DRIVER=$d"
-	[ "$suite" = default ] || label="guest $suite: $a DRIVER=$d"
-	res=$(mktemp)
+guest() { # guest LABEL VAR=VALUE...: one timed vm.sh run, its counts added to the totals
+	local label=$1 res t0 p f s; shift
+	res=$(mktemp); t0=$(date +%s)
 	echo "# ==== $label"
-	if SUITE=$suite ARCH=$a DRIVER=$d MODE=test RESULT=$res "$LAB_DIR/vm.sh"; then :; fi
+	if env "$@" MODE=test RESULT="$res" "$LAB_DIR/vm.sh"; then :; fi
+	echo "# guest run took $(($(date +%s) - t0)) s"
 	if [ -s "$res" ]; then
 		read -r p f s <"$res"
 		P=$((P + p)); F=$((F + f)); S=$((S + s))
@@ -91,12 +90,14 @@ guest() { # guest SUITE ARCH DRIVER
 for suite in $CHECK_SUITES; do
 	for a in $CHECK_ARCHES; do
 		for d in $CHECK_DRIVERS; do
-			guest "$suite" "$a" "$d"
+			label="guest: $a DRIVER=$d"
+			[ "$suite" = default ] || label="guest $suite: $a DRIVER=$d"
+			guest "$label" SUITE="$suite" ARCH="$a" DRIVER="$d"
 		done
 	done
 done
 
-# 4. The CHECK_EXTRA guest runs, timed one by one.
+# 4. The CHECK_EXTRA guest runs.
 IFS=';' read -r -d '' -a extra <<<"${CHECK_EXTRA//$'\n'/ }" || true
 for run in "${extra[@]}"; do
 	read -ra words <<<"$run"
@@ -109,18 +110,7 @@ for run in "${extra[@]}"; do
 		esac
 	done
 	for d in $drivers; do
-		res=$(mktemp); t0=$(date +%s)
-		echo "# ==== guest: ${vars[*]} DRIVER=$d"
-		if env "${vars[@]}" DRIVER="$d" MODE=test RESULT="$res" "$LAB_DIR/vm.sh"; then :; fi
-		echo "# guest run took $(($(date +%s) - t0)) s"
-		if [ -s "$res" ]; then
-			read -r p f s <"$res"
-			P=$((P + p)); F=$((F + f)); S=$((S + s))
-			[ "$f" = 0 ] || FAILED+=("guest ${vars[*]}/$d: $f failed")
-		else
-			notok "guest: ${vars[*]} DRIVER=$d produced no result"
-		fi
-		rm -f "$res"
+		guest "guest: ${vars[*]} DRIVER=$d" "${vars[@]}" DRIVER="$d"
 	done
 done
 
