@@ -14,13 +14,16 @@ CHECK_SUITES=${CHECK_SUITES:-default vfio}
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 # Guest runs beyond the plain ones, separated by ';', each a list of vm.sh settings, run for
 # every driver in CHECK_DRIVERS: firmware paths, page sizes, virtio-iommu granules. A granule
-# above the kernel's page size makes a refusal run (see vm.sh). VARIANT=64k is one more kernel
-# build when the cache is cold (~13 min). DRIVERS=... in a run limits it to those drivers of
+# above the kernel's page size makes a refusal run (see vm.sh). The debug kernels (KASAN,
+# lockdep, atomic-sleep checks, DMA-API debugging, selftests/config.debug) run the default suite:
+# VARIANT=debug on x86_64, and on arm64 combined with 64K pages (VARIANT=64k-debug, one build for
+# both). Each is one more kernel build when the cache is cold. DRIVERS=... in a run limits it to those drivers of
 # CHECK_DRIVERS (sw_msi is a parameter of the Rust driver only). CHECK_EXTRA= (empty) runs none.
-CHECK_EXTRA=${CHECK_EXTRA-ARCH=arm64 FIRMWARE=acpi;
+CHECK_EXTRA=${CHECK_EXTRA-ARCH=x86_64 VARIANT=debug;
+	ARCH=arm64 FIRMWARE=acpi;
 	ARCH=arm64 QEMU_IOMMU_OPTS=granule=64k;
-	ARCH=arm64 VARIANT=64k QEMU_IOMMU_OPTS=granule=4k;
-	ARCH=arm64 VARIANT=64k QEMU_IOMMU_OPTS=granule=64k;
+	ARCH=arm64 VARIANT=64k-debug QEMU_IOMMU_OPTS=granule=4k;
+	ARCH=arm64 VARIANT=64k-debug QEMU_IOMMU_OPTS=granule=64k;
 	ARCH=x86_64 QEMU_IOMMU_OPTS=granule=64k;
 	ARCH=arm64 DRIVERS=rust MODPARAMS=sw_msi=1 ONLY=resv_regions_test,msi_irq_test,vfio_edu_test}
 cd "$SRC_DIR"
@@ -60,6 +63,21 @@ if [ -f uapi/Cargo.toml ]; then
 			env CARGO_TARGET_DIR="$CARGO_CACHE/fuzz" uapi/fuzz.sh "$FUZZ_SECONDS"
 	fi
 fi
+
+# 1b. Host tests of the console report detector every guest run relies on: every test counts.
+echo "# ==== host: report detector (selftests/lab/test_reports.py)"
+out=$(mktemp)
+python3 "$LAB_DIR/test_reports.py" >"$out" 2>&1 || true
+cat "$out"
+n=$(sed -n 's/^Ran \([0-9]*\) tests\? in .*/\1/p' "$out")
+nf=$(grep -c -E '^(FAIL|ERROR): ' "$out" || true)
+if [ -z "$n" ] || [ "$n" = 0 ]; then
+	notok "host: report detector tests did not run"
+else
+	P=$((P + n - nf)); F=$((F + nf))
+	[ "$nf" = 0 ] || FAILED+=("host: report detector: $nf failed")
+fi
+rm -f "$out"
 
 # 2. Module builds: both architectures, clippy with warnings as errors; rustfmt.
 if [ -f virtio_iommu.rs ] && grep -q 'module' virtio_iommu.rs && [ -z "${CHECK_NO_RUST:-}" ]; then

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # Builds (once per source + config + toolchain) the test kernel for ARCH and prints its build
 # directory. Usage: kernel.sh x86_64|arm64 [VARIANT]
-#   VARIANT selects an extra fragment selftests/config.ARCH-VARIANT (e.g. arm64 64k).
+#   VARIANT is a dash-separated list of extra fragments, merged in order: each word W is
+#   selftests/config.ARCH-W if that exists (e.g. arm64 64k), else selftests/config.W (e.g. debug).
+#   VARIANT=64k-debug is the arm64 64K-page kernel with the debug options: one build for both.
 . "$(dirname "$0")/common.sh"
 ARCH=${1:?arch}; VARIANT=${2:-}
 case $ARCH in
@@ -13,7 +15,12 @@ esac
 KSRC=$("$LAB_DIR/ksrc.sh")
 ROOT=$("$LAB_DIR/root.sh")
 FRAGS=("$KSRC/kernel/configs/kvm_guest.config" "$SRC_DIR/selftests/config" "$SRC_DIR/selftests/config.$ARCH")
-[ -z "$VARIANT" ] || FRAGS+=("$SRC_DIR/selftests/config.$ARCH-$VARIANT")
+for w in ${VARIANT//-/ }; do
+	f=$SRC_DIR/selftests/config.$ARCH-$w
+	[ -f "$f" ] || f=$SRC_DIR/selftests/config.$w
+	[ -f "$f" ] || die "VARIANT $VARIANT: no selftests/config.$ARCH-$w or selftests/config.$w"
+	FRAGS+=("$f")
+done
 # Bump RECIPE when the build steps below change.
 RECIPE=1
 KEY=$(key_of "$RECIPE" "$KSRC_VER" "$ROOT" "${FRAGS[@]}")

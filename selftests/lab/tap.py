@@ -2,8 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0
 """Reads a test guest's console log, prints the report and the TAP of every selftest, and
 counts the results. Usage: tap.py LOG MODE NAME [RESULT_FILE]. Exit status 1 on any failure."""
+import os
 import re
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import reports  # noqa: E402
 
 log_path, mode, name = sys.argv[1:4]
 result_file = sys.argv[4] if len(sys.argv) > 4 else ""
@@ -109,19 +113,20 @@ elif mode != "shell" and "VIOMMU-DONE" not in text and "VIOMMU-BOOT ok" in text:
     print("\n".join(lines[-30:]))
     fail("guest did not finish its run")
 
-# A kernel warning, oops or BUG anywhere in the run is a failure of the run.
-splat = re.compile(r"(------------\[ cut here \]------------|^\[[ \d.]+\] (BUG|Oops|WARNING):|"
-                   r"Kernel panic|general protection fault|Call Trace:)", re.M)
+# A kernel report anywhere in the run (BUG, WARNING, oops, lockdep, KASAN, DMA-API, kmemleak,
+# stalls: reports.py, shared by every guest run) is a failure of the run.
 dmesg = section("VIOMMU-DMESG-BEGIN", "VIOMMU-DMESG-END")
 if dmesg:
     print(f"# ---- {name}: kernel log (iommu/dma lines)")
     for ln in dmesg:
         print("# " + ln)
-hits = [ln for ln in lines if splat.search(ln)]
-if hits:
-    for ln in lines[max(0, lines.index(hits[0]) - 5):lines.index(hits[0]) + 40]:
+found = reports.find(lines)
+if found:
+    first = found[0]
+    for ln in lines[max(0, first.index - 5):first.index + 40]:
         print("# " + ln)
-    fail("kernel log has a warning/BUG/oops: " + hits[0].strip())
+    kinds = sorted({r.kind for r in found})
+    fail(f"kernel log has {len(found)} report line(s) ({', '.join(kinds)}); first: {first!r}")
 m = re.search(r"^VIOMMU-KMEMLEAK (\d+)", text, re.M)
 if m:
     print(f"# kmemleak: {m.group(1)} unreferenced objects")
