@@ -5,20 +5,25 @@
 mod domain;
 mod endpoint;
 mod event;
+mod ops;
 mod requestq;
 
 use crate::{
-    sys::virtio::{self, VqHandle},
+    sys::{
+        iommu::Gfp,
+        virtio::{self, VqHandle},
+    },
     uapi::{
         config::{self, ConfigError, DeviceConfig},
         fault::Fault,
+        request,
         wire::{self, CFG_SIZE},
     },
 };
 use core::{fmt, pin::Pin};
 use kernel::{
     debugfs,
-    device::Core,
+    device::{Core, Device},
     new_mutex,
     page::PAGE_SIZE,
     prelude::*,
@@ -68,7 +73,7 @@ pub(crate) struct Viommu {
 pub(crate) struct ViommuData {
     viommu: Arc<Viommu>,
     #[pin]
-    reg: Mutex<Option<Pin<KBox<endpoint::IommuRegistration>>>>,
+    reg: Mutex<Option<Pin<KBox<ops::IommuRegistration>>>>,
     /// debugfs `virtio_iommu_rs-<device>/mappings`: every mapping of every attached domain.
     #[pin]
     mappings: debugfs::File<Arc<Viommu>>,
@@ -117,7 +122,41 @@ impl Viommu {
     /// Handles a fault reported by the device (hard IRQ context).
     fn report_fault(&self, fault: &Fault) {
         event::log_fault(&self.vdev, fault);
-        endpoint::report_fault(self, fault);
+        ops::report_fault(self, fault);
+    }
+}
+
+/// The request queue, as the IOMMU side uses it.
+impl Viommu {
+    /// The virtio device, for messages.
+    pub(crate) fn dev(&self) -> &Device {
+        self.vdev.as_ref()
+    }
+
+    /// Sends `req` and waits for its reply (process context).
+    pub(super) fn send(&self, req: &request::Request) -> Result<Request> {
+        self.requestq.send(self.requestq.request(*req, GFP_KERNEL)?)
+    }
+
+    /// Encodes `req` into a request buffer allocated with `gfp` (before taking a lock).
+    pub(crate) fn prepare(&self, req: &request::Request, gfp: Gfp) -> Result<Request> {
+        self.requestq.request(*req, gfp.flags())
+    }
+
+    /// Queues a prepared MAP/UNMAP without waiting (atomic-safe); its status is folded into
+    /// the next [`Self::sync`].
+    pub(crate) fn queue_prepared(&self, r: Request) -> Result {
+        self.requestq.queue(r, GFP_ATOMIC)
+    }
+
+    /// Queues a MAP/UNMAP without waiting (atomic-safe); see [`Self::queue_prepared`].
+    pub(crate) fn queue(&self, req: &request::Request) -> Result {
+        self.queue_prepared(self.prepare(req, Gfp::Atomic)?)
+    }
+
+    /// Kicks and waits for every queued request; the first failure among them.
+    pub(crate) fn sync(&self) -> Result {
+        self.requestq.sync()
     }
 }
 
@@ -177,7 +216,7 @@ impl virtio::Driver for Viommu {
         );
         // Endpoints are probed during registration: the queues must work already.
         let hwdev = crate::sys::iommu::parent(vdev.as_ref()).ok_or(ENODEV)?;
-        let reg = endpoint::register(this, vdev.as_ref(), hwdev, vdev.as_ref().name())?;
+        let reg = ops::register(this, vdev.as_ref(), hwdev, vdev.as_ref().name())?;
         *data.reg.lock() = Some(reg);
         Ok(())
     }
