@@ -83,6 +83,15 @@ impl IommuOps for ViommuOps {
         if fw_ids.is_empty() {
             return Err(ENODEV);
         }
+        if iommu::is_bound(dev) {
+            // A late probe under a running driver: translation would start under DMA it set up
+            // without an IOMMU. Refused (ENODEV: the core then skips the device), loudly.
+            dev_err!(
+                dev,
+                "driver bound before the IOMMU probed it: left untranslated\n"
+            );
+            return Err(ENODEV);
+        }
         let mut ids = KVec::with_capacity(fw_ids.len(), GFP_KERNEL)?;
         for &id in fw_ids {
             ids.push(id, GFP_KERNEL)?;

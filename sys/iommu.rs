@@ -16,6 +16,7 @@
 //! - `map_pages`, `unmap_pages`, `iotlb_sync*` and `flush_iotlb_all` may run in atomic context:
 //!   they get a [`Gfp`] instead of allocation flags.
 
+mod barrier;
 mod device;
 mod domain;
 mod domain_ops;
@@ -25,7 +26,7 @@ mod ops;
 mod registration;
 mod resv;
 
-pub(crate) use device::{add_fwspec_ids, fwspec_ids, link_consumer, parent};
+pub(crate) use device::{add_fwspec_ids, fwspec_ids, is_bound, link_consumer, parent};
 pub(crate) use domain::{Domain, Geometry};
 pub(crate) use domain_ops::{DomainOps, DomainOpsTable, Gfp, Prot};
 pub(crate) use fault::{fault_ratelimit, report_fault, FaultAccess};

@@ -44,6 +44,16 @@ void viommu_iommu_list_add_tail(struct list_head *entry, struct list_head *head)
 	list_add_tail(entry, head);
 }
 
+void viommu_device_lock(struct device *dev)
+{
+	device_lock(dev);
+}
+
+void viommu_device_unlock(struct device *dev)
+{
+	device_unlock(dev);
+}
+
 void viommu_iommu_ida_init(struct ida *ida)
 {
 	ida_init(ida);

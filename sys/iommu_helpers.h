@@ -25,6 +25,8 @@ struct fwnode_handle *viommu_iommu_dev_fwnode(struct device *dev);
 void viommu_iommu_dma_get_resv_regions(struct device *dev, struct list_head *list);
 void viommu_iommu_list_add_tail(struct list_head *entry, struct list_head *head);
 void viommu_iommu_ida_init(struct ida *ida);
+void viommu_device_lock(struct device *dev);
+void viommu_device_unlock(struct device *dev);
 bool viommu_iommu_fault_ratelimit(void);
 bool viommu_iommu_gfp_blocking(gfp_t gfp);
 void *viommu_iommu_inst_add(struct fwnode_handle *fwnode, struct iommu_device *iommu,

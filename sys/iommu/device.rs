@@ -35,6 +35,13 @@ pub(crate) fn add_fwspec_ids(dev: &Device, ids: &[u32]) -> Result {
     to_result(unsafe { bindings::iommu_fwspec_add_ids(raw(dev), ids.as_ptr(), n) })
 }
 
+/// Whether a driver is bound to `dev` and running (`device_is_bound`; false while the driver
+/// core is still in `really_probe`, before the driver's `probe` has returned).
+pub(crate) fn is_bound(dev: &Device) -> bool {
+    // SAFETY: `dev` is valid.
+    unsafe { bindings::device_is_bound(raw(dev)) }
+}
+
 /// The raw device, for the other `sys::iommu` modules.
 pub(super) fn as_raw(dev: &Device) -> *mut bindings::device {
     raw(dev)

@@ -2,7 +2,7 @@
 
 //! Registration of one IOMMU instance with the IOMMU core (sysfs + `iommu_device_register`).
 
-use super::{device, ops::IommuOps};
+use super::{barrier::ProbeBarrier, device, ops::IommuOps};
 use crate::sys::bindings as hb;
 use kernel::{bindings, device::Device, error::to_result, prelude::*, sync::Arc, types::Opaque};
 
@@ -76,10 +76,28 @@ impl<T: IommuOps> Registration<T> {
             unsafe { hb::viommu_iommu_inst_del(inst) };
             return Err(e);
         }
+        // No endpoint driver may bind during the core's walk of the endpoints (see
+        // `ProbeBarrier`): it would be skipped and run untranslated.
+        let barrier = match ProbeBarrier::new(hwdev) {
+            Ok(b) => b,
+            Err(e) => {
+                // SAFETY: undo the steps above, in reverse order.
+                unsafe {
+                    bindings::iommu_device_sysfs_remove(iommu);
+                    hb::viommu_iommu_inst_del(inst);
+                }
+                return Err(e);
+            }
+        };
         // SAFETY: `iommu` was added to sysfs; the ops table is static with `owner` set.
         let r = to_result(unsafe {
             bindings::iommu_device_register(iommu, T::ops_table().as_raw(), hw)
         });
+        if r.is_ok() {
+            // SAFETY: `hw` is valid.
+            barrier.report_missed(unsafe { hb::viommu_iommu_dev_fwnode(hw) });
+        }
+        drop(barrier);
         if let Err(e) = r {
             dev_err!(dev, "iommu_device_register failed: {:?}\n", e);
             // SAFETY: undo the steps above, in reverse order.
