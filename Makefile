@@ -22,7 +22,7 @@ viommu_bindgen_types := virtio_driver virtio_device_id virtqueue virtqueue_info 
 viommu_bindgen_opaque := virtio_device
 viommu_bindgen_funcs := viommu_.* __register_virtio_driver unregister_virtio_driver \
 	virtqueue_add_sgs virtqueue_kick virtqueue_get_buf virtqueue_detach_unused_buf \
-	virtqueue_disable_cb virtqueue_enable_cb \
+	virtqueue_disable_cb virtqueue_enable_cb virtqueue_is_broken \
 	virtio_reset_device virtio_break_device virtio_add_status
 viommu_bindgen_vars := VIRTIO_ID_IOMMU VIRTIO_F_VERSION_1 VIRTIO_CONFIG_S_DRIVER_OK \
 	VIRTIO_CONFIG_S_ACKNOWLEDGE

@@ -146,7 +146,7 @@ impl Viommu {
     /// Queues a prepared MAP/UNMAP without waiting (atomic-safe); its status is folded into
     /// the next [`Self::sync`].
     pub(crate) fn queue_prepared(&self, r: Request) -> Result {
-        self.requestq.queue(r, GFP_ATOMIC)
+        self.requestq.queue(r)
     }
 
     /// Queues a MAP/UNMAP without waiting (atomic-safe); see [`Self::queue_prepared`].

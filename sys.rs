@@ -7,17 +7,3 @@ pub(crate) mod bindings;
 pub(crate) mod iommu;
 pub(crate) mod sync;
 pub(crate) mod virtio;
-
-use kernel::alloc::{flags, Flags};
-
-/// The C `gfp_t` for `f` (`Flags::as_raw` is private to the `kernel` crate): the strongest of
-/// `GFP_KERNEL`, `GFP_ATOMIC`, `GFP_NOWAIT` that `f` contains.
-pub(crate) fn gfp_raw(f: Flags) -> kernel::bindings::gfp_t {
-    if f.contains(flags::GFP_KERNEL) {
-        kernel::bindings::GFP_KERNEL
-    } else if f.contains(flags::GFP_ATOMIC) {
-        kernel::bindings::GFP_ATOMIC
-    } else {
-        kernel::bindings::GFP_NOWAIT
-    }
-}

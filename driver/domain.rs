@@ -177,10 +177,10 @@ impl VDomain {
     }
 
     /// Records that one more endpoint device is attached (after its ATTACH succeeded); the first
-    /// one replays every mapping, since the device created the domain empty. Returns the result
-    /// of the replay.
+    /// one replays every mapping, since the device created the domain empty. On a replay failure
+    /// the count is undone and the error returned: the caller moves the endpoint back.
     pub(crate) fn endpoint_attached(&self) -> Result {
-        let replayed = {
+        let replay = || -> Result<usize> {
             let mut st = self.state.lock();
             let first = st.endpoints == 0;
             st.endpoints = st.endpoints.saturating_add(1);
@@ -192,20 +192,24 @@ impl VDomain {
                     n = n.saturating_add(1);
                 }
             }
-            n
+            Ok(n)
         };
-        if replayed > 0 {
-            self.viommu.sync().inspect_err(|e| {
+        let r = replay().and_then(|n| match n {
+            0 => Ok(()),
+            n => self.viommu.sync().inspect_err(|e| {
                 dev_err!(
                     self.viommu.dev(),
                     "replaying {} mappings of domain {} failed: {:?}\n",
-                    replayed,
+                    n,
                     self.id,
                     e
                 );
-            })?;
+            }),
+        });
+        if r.is_err() {
+            self.endpoint_detached();
         }
-        Ok(())
+        r
     }
 
     /// Records that an endpoint device left the domain (ATTACH elsewhere or DETACH succeeded).

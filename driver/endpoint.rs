@@ -193,13 +193,35 @@ impl Endpoint {
             },
             |ep| self.current_request(ep),
         )?;
-        let r = domain.endpoint_attached();
-        if let Err(e) = &r {
-            dev_err!(dev, "attach to domain {} incomplete: {:?}\n", id, e);
+        if let Err(e) = domain.endpoint_attached() {
+            // The attach contract: a failed attach leaves the device where it was. The device
+            // has moved the IDs; put them back on the recorded attachment (the new domain,
+            // left without endpoints, is dropped by the device with its partial replay).
+            dev_err!(
+                dev,
+                "attach to domain {} failed in replay, moving back: {:?}\n",
+                id,
+                e
+            );
+            for &ep in self.ids.iter() {
+                let back = match self.current_request(ep) {
+                    Some(req) => self.viommu.send(&req).map(drop),
+                    None => self
+                        .viommu
+                        .send(&Request::Detach {
+                            domain: id,
+                            endpoint: ep,
+                        })
+                        .map(drop),
+                };
+                if let Err(e) = back {
+                    dev_err!(dev, "endpoint {} not moved back: {:?}\n", ep, e);
+                }
+            }
+            return Err(e);
         }
-        // The device moved the endpoint even if the replay failed: keep the record truthful.
         self.set_attached(Attached::Paging(domain));
-        r
+        Ok(())
     }
 
     /// Sends a DETACH for every ID from the current paging domain, if any.

@@ -42,7 +42,7 @@ impl EventQueue {
             let mut posted = 0usize;
             loop {
                 let buf = Buffer::new((), 0, RECORD_LEN, GFP_KERNEL)?;
-                match vq.add(buf, GFP_KERNEL) {
+                match vq.add(buf) {
                     Ok(()) => posted += 1,
                     Err((e, _)) if e == ENOSPC && posted > 0 => break,
                     Err((e, _)) => return Err(e),
@@ -71,7 +71,7 @@ impl EventQueue {
                     .get(..used)
                     .map_or(Err(FaultError::BadLength(used)), fault::decode_fault);
                 // Re-post the same buffer; on failure it is freed and the queue shrinks.
-                if let Err((e, _)) = vq.add(buf, GFP_ATOMIC) {
+                if let Err((e, _)) = vq.add(buf) {
                     dev_warn!(self.vdev.as_ref(), "cannot re-post event buffer: {:?}\n", e);
                 }
                 vq.kick();

@@ -68,8 +68,10 @@ pub(crate) fn req_err(e: ReqError) -> Error {
 /// Queue state, under the IRQ-safe lock.
 struct State {
     vq: Virtqueue<Meta>,
-    /// Batched requests owned by the device.
-    batched: usize,
+    /// Batched requests posted so far.
+    queued: u64,
+    /// Batched requests the device gave back so far (`queued - completed` are with it).
+    completed: u64,
     /// Replies of batched requests not yet reported by `sync`.
     fold: BatchFold,
     /// The reply of the request `send` waits for, once back.
@@ -105,7 +107,8 @@ impl RequestQueue {
             vq.disable_cb();
             let state = State {
                 vq,
-                batched: 0,
+                queued: 0,
+                completed: 0,
                 fold: BatchFold::new(),
                 reply: None,
                 broken: false,
@@ -133,7 +136,7 @@ impl RequestQueue {
         buf.ctx.waited = true;
         {
             let mut st = self.state.lock();
-            self.add_locked(&mut st, buf, GFP_KERNEL)?;
+            self.add_locked(&mut st, buf)?;
             if !st.vq.enable_cb() {
                 self.drain(&mut st);
             }
@@ -164,23 +167,56 @@ impl RequestQueue {
     }
 
     /// Queues a batched request (MAP/UNMAP) without notifying the device; its result is
-    /// reported by the next [`RequestQueue::sync`]. Callable in atomic context with
-    /// `GFP_ATOMIC`.
-    pub(crate) fn queue(&self, req: Request, gfp: Flags) -> Result {
+    /// reported by the next [`RequestQueue::sync`]. Allocates nothing; callable in atomic context.
+    pub(crate) fn queue(&self, req: Request) -> Result {
         let mut st = self.state.lock();
-        self.add_locked(&mut st, req.0, gfp)?;
-        st.batched += 1;
+        self.add_locked(&mut st, req.0)?;
+        st.queued += 1;
         Ok(())
     }
 
-    /// Notifies the device and waits for every batched request; returns the first failure
-    /// among them (all are logged). Callable in atomic context: spins, bounded by a deadline.
+    /// Notifies the device and waits for every batched request queued before the call; returns
+    /// the first failure among the replies collected (all are logged). Callable in atomic
+    /// context: polls, and the IRQ-safe lock is held for one poll at a time, never for the wait.
+    /// Stops at once on a broken or killed queue; bounded by [`TIMEOUT_MS`].
     pub(crate) fn sync(&self) -> Result {
-        let mut st = self.state.lock();
-        self.flush_locked(&mut st)?;
-        let fold = core::mem::take(&mut st.fold);
-        drop(st);
+        let target = {
+            let mut st = self.state.lock();
+            if st.broken || st.vq.is_dead() {
+                return Err(ENODEV);
+            }
+            if st.queued != st.completed {
+                st.vq.kick();
+            }
+            st.queued
+        };
+        let mut start = None;
+        let fold = loop {
+            let mut st = self.state.lock();
+            self.drain(&mut st);
+            if st.completed >= target {
+                break core::mem::take(&mut st.fold);
+            }
+            self.check_waiting(&mut st, &mut start)?;
+            drop(st);
+            cpu_relax();
+        };
         self.report(&fold)
+    }
+
+    /// One more poll found replies missing: fails on a dead queue or once [`TIMEOUT_MS`] has
+    /// passed since the first empty poll (the clock is read only then).
+    fn check_waiting(&self, st: &mut State, start: &mut Option<Instant<Monotonic>>) -> Result {
+        if st.broken || st.vq.is_dead() {
+            self.declare_dead(st);
+            return Err(ENODEV);
+        }
+        let t0 = *start.get_or_insert_with(Instant::<Monotonic>::now);
+        if t0.elapsed() > Delta::from_millis(TIMEOUT_MS.into()) {
+            self.declare_dead(st);
+            return Err(ETIMEDOUT);
+        }
+        Ok(())
     }
 
     /// Called from the queue callback: collects replies and wakes `send`.
@@ -190,39 +226,33 @@ impl RequestQueue {
     }
 
     /// Posts `buf`, syncing once to make room when the ring is full.
-    fn add_locked(&self, st: &mut State, buf: KBox<Buffer<Meta>>, gfp: Flags) -> Result {
+    fn add_locked(&self, st: &mut State, buf: KBox<Buffer<Meta>>) -> Result {
         if st.broken {
             return Err(ENODEV);
         }
-        let buf = match st.vq.add(buf, gfp) {
+        let buf = match st.vq.add(buf) {
             Ok(()) => return Ok(()),
             Err((e, buf)) if e == ENOSPC => buf,
             Err((e, _)) => return Err(e),
         };
         self.flush_locked(st)?;
-        st.vq.add(buf, gfp).map_err(|(e, _)| e)
+        st.vq.add(buf).map_err(|(e, _)| e)
     }
 
-    /// Kicks and spins until no batched request is left with the device.
+    /// Kicks and spins until no batched request is left with the device (the ring is full and
+    /// the caller holds the lock; rare: more requests queued than the ring holds between syncs).
     fn flush_locked(&self, st: &mut State) -> Result {
         if st.broken || st.vq.is_dead() {
             return Err(ENODEV);
         }
-        if st.batched == 0 {
-            return Ok(());
-        }
         st.vq.kick();
-        let start = Instant::<Monotonic>::now();
-        let limit = Delta::from_millis(TIMEOUT_MS.into());
+        let mut start = None;
         loop {
             self.drain(st);
-            if st.batched == 0 {
+            if st.completed == st.queued {
                 return Ok(());
             }
-            if start.elapsed() > limit {
-                self.declare_dead(st);
-                return Err(ETIMEDOUT);
-            }
+            self.check_waiting(st, &mut start)?;
             cpu_relax();
         }
     }
@@ -236,7 +266,7 @@ impl RequestQueue {
                 st.reply = Some(buf);
                 self.done.complete();
             } else {
-                st.batched = st.batched.saturating_sub(1);
+                st.completed += 1;
                 st.fold.push(Request(buf).result());
             }
         }

@@ -226,18 +226,24 @@ impl<C> Virtqueue<C> {
         self.in_flight
     }
 
-    /// Whether the queue was killed (device unbound): every operation fails.
+    /// Whether the queue was killed (device unbound) or the virtio core marked it broken
+    /// (`virtio_break_device`, a transport error): no reply will come.
     pub(crate) fn is_dead(&self) -> bool {
-        !self.group.state.lock().alive
+        let st = self.group.state.lock();
+        // SAFETY: `vq` exists while alive (lock held).
+        !st.alive || unsafe { bindings::virtqueue_is_broken(self.vq.as_ptr()) }
     }
 
     /// Posts `buf`: its readable part as device-readable, the rest as device-writable. Does not
     /// notify the device (see [`Virtqueue::kick`]). On failure (`ENOSPC`: ring full; `ENODEV`:
     /// queue killed) the buffer is given back.
+    ///
+    /// The ring is updated under the group's IRQ-safe lock, so whatever the virtio core allocates
+    /// there (an indirect descriptor table) is allocated with `GFP_ATOMIC`; when that fails it
+    /// falls back to direct descriptors. Callers may hold their own IRQ-safe locks.
     pub(crate) fn add(
         &mut self,
         mut buf: KBox<Buffer<C>>,
-        flags: Flags,
     ) -> core::result::Result<(), (Error, KBox<Buffer<C>>)> {
         let readable = buf.readable;
         let len = buf.data.len();
@@ -280,7 +286,7 @@ impl<C> Virtqueue<C> {
                         outs,
                         n as u32 - outs,
                         token.cast(),
-                        crate::sys::gfp_raw(flags),
+                        kernel::bindings::GFP_ATOMIC,
                     )
                 }
             } else {
