@@ -17,7 +17,8 @@
 # With MODE=test it writes "pass fail skip" to $RESULT (if set) and exits non-zero on failure.
 # SUITE: default (the project's selftests, selftests/*.c) or vfio (the kernel's own VFIO selftests,
 # tools/testing/selftests/vfio, against the igb at 0000:01:00.0; a boot of its own, with 4 GiB and
-# hugepages). ONLY="a b": run just these programs of the suite.
+# hugepages). ONLY="a b": run just these programs of the suite. REPEAT=N: boot N times and count
+# the failing boots and the failures per test.
 . "$(dirname "$0")/common.sh"
 ARCH=${ARCH:-x86_64}; DRIVER=${DRIVER:-rust}; MODE=${MODE:-test}; VARIANT=${VARIANT:-}
 VIRTIO_BLK_OPTS=${VIRTIO_BLK_OPTS-packed=on}; SLUB_DEBUG=${SLUB_DEBUG:-}
@@ -252,15 +253,48 @@ log "booting $NAME with DRIVER=$DRIVER FIRMWARE=$FIRMWARE${QEMU_IOMMU_OPTS:+ ($Q
 if [ "$MODE" = shell ]; then
 	exec "${RUN[@]}" "${QEMU[@]}" -serial mon:stdio
 fi
-set +e
-timeout --foreground "$BOOT_TIMEOUT" "${RUN[@]}" "${QEMU[@]}" -serial stdio -monitor none \
-	</dev/null >"$LOG" 2>&1
-qrc=$?
-set -e
-[ $qrc = 124 ] && log "guest timed out after ${BOOT_TIMEOUT}s"
+boot() { # boot LOG: one guest run, its console in LOG
+	local qrc
+	set +e
+	timeout --foreground "$BOOT_TIMEOUT" "${RUN[@]}" "${QEMU[@]}" -serial stdio -monitor none \
+		</dev/null >"$1" 2>&1
+	qrc=$?
+	set -e
+	[ $qrc != 124 ] || log "guest timed out after ${BOOT_TIMEOUT}s"
+}
 
 # --- results ---------------------------------------------------------------------------------
 LABEL=$NAME/$DRIVER${SUITE_TAG/-//}
 [ "$ARCH" = x86_64 ] || [ "$FIRMWARE" = dt ] || LABEL+=/$FIRMWARE
 LABEL+=${QEMU_IOMMU_OPTS:+/$QEMU_IOMMU_OPTS}
-exec "${RUN[@]}" python3 "$LAB_DIR/tap.py" "$LOG" "$MODE" "$LABEL" "${RESULT:-}"
+REPEAT=${REPEAT:-1}
+if [ "$REPEAT" -le 1 ]; then
+	boot "$LOG"
+	exec "${RUN[@]}" python3 "$LAB_DIR/tap.py" "$LOG" "$MODE" "$LABEL" "${RESULT:-}"
+fi
+# REPEAT=N: the same guest booted N times (races hide in boot order and timing). Each boot is
+# one result (passed when its run is clean); the failures are counted per test, and the console
+# of every failing boot is kept.
+good=0; bad=0; t0=$(date +%s)
+: >"$W/repeat.failures"
+rm -f "$W"/console-boot*.log
+for ((r = 1; r <= REPEAT; r++)); do
+	boot "$LOG"
+	if "${RUN[@]}" python3 "$LAB_DIR/tap.py" "$LOG" test "$LABEL boot $r/$REPEAT" >"$W/repeat.tap" 2>&1; then
+		good=$((good + 1))
+	else
+		bad=$((bad + 1))
+		cp "$LOG" "$W/console-boot$r.log"
+		sed -n 's/^#   failed: //p' "$W/repeat.tap" | sed "s/^/boot $r: /" >>"$W/repeat.failures"
+		echo "not ok - $LABEL boot $r/$REPEAT (console: $W/console-boot$r.log)"
+	fi
+done
+echo "# $LABEL: $REPEAT boots in $(($(date +%s) - t0)) s, $bad failing"
+if [ -s "$W/repeat.failures" ]; then
+	echo "# failures per test (boots):"
+	sed 's/^boot [0-9]*: //; s/ at console line [0-9]*//' "$W/repeat.failures" | sort | uniq -c | sed 's/^/#   /'
+	sed 's/^/#   /' "$W/repeat.failures"
+fi
+echo "# $LABEL: $good passed, $bad failed, 0 skipped"
+[ -z "${RESULT:-}" ] || echo "$good $bad 0" >"$RESULT"
+[ "$bad" = 0 ]
