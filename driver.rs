@@ -32,7 +32,7 @@ use kernel::{
 };
 
 use event::EventQueue;
-use requestq::{Request, RequestQueue};
+use requestq::{Batch, Request, RequestQueue};
 
 /// Index of the request queue.
 const REQUESTQ: u32 = 0;
@@ -143,20 +143,20 @@ impl Viommu {
         self.requestq.request(*req, gfp.flags())
     }
 
-    /// Queues a prepared MAP/UNMAP without waiting (atomic-safe); its status is folded into
-    /// the next [`Self::sync`].
-    pub(crate) fn queue_prepared(&self, r: Request) -> Result {
-        self.requestq.queue(r)
+    /// Queues a prepared MAP/UNMAP of `batch` without waiting (atomic-safe); its status is
+    /// reported by the next [`Self::sync`] of that batch.
+    pub(crate) fn queue_prepared(&self, r: Request, batch: &Arc<Batch>) -> Result {
+        self.requestq.queue(r, batch)
     }
 
     /// Queues a MAP/UNMAP without waiting (atomic-safe); see [`Self::queue_prepared`].
-    pub(crate) fn queue(&self, req: &request::Request) -> Result {
-        self.queue_prepared(self.prepare(req, Gfp::Atomic)?)
+    pub(crate) fn queue(&self, req: &request::Request, batch: &Arc<Batch>) -> Result {
+        self.queue_prepared(self.prepare(req, Gfp::Atomic)?, batch)
     }
 
-    /// Kicks and waits for every queued request; the first failure among them.
-    pub(crate) fn sync(&self) -> Result {
-        self.requestq.sync()
+    /// Kicks and waits for the requests of `batch`; the first failure among them.
+    pub(crate) fn sync(&self, batch: &Batch) -> Result {
+        self.requestq.sync(batch)
     }
 }
 

@@ -6,7 +6,7 @@
 //! Lock order: a domain's `state` lock, then the request queue's lock (`queue` is called with
 //! `state` held so that the order of MAP/UNMAP on the queue is the order of the record).
 
-use super::{endpoint::Endpoint, Viommu};
+use super::{endpoint::Endpoint, requestq::Batch, Viommu};
 use crate::sys::iommu::{self, Domain, DomainOps, Geometry, Gfp, Prot};
 use crate::uapi::{
     mappings::{identity_ranges, range_last, MapError, Mapping, MappingStore, Mappings, UnmapPlan},
@@ -87,6 +87,8 @@ impl DomainState {
 pub(crate) struct VDomain {
     viommu: Arc<Viommu>,
     id: u32,
+    /// The domain's MAP/UNMAP requests on the queue: `sync` waits for and reports these only.
+    batch: Arc<Batch>,
     #[pin]
     state: SpinLockIrq<DomainState>,
 }
@@ -124,6 +126,7 @@ impl VDomain {
             return Err(ENODEV);
         }
         let (first, last) = viommu.iommu.paging_ids(cfg);
+        let batch = viommu.requestq.new_batch()?;
         let id = viommu.iommu.domain_ids.alloc_range(first, last)?;
         let geometry = Geometry {
             start: cfg.input_start,
@@ -136,6 +139,7 @@ impl VDomain {
             try_pin_init!(Self {
                 viommu: viommu.clone(),
                 id,
+                batch,
                 state <- new_spinlock_irq!(DomainState { tree: RBTree::new(), endpoints: 0 }),
             }? Error),
         );
@@ -188,7 +192,8 @@ impl VDomain {
             if first {
                 for m in st.mappings(None).iter() {
                     // Under the lock, so: atomic allocation.
-                    self.viommu.queue(&Request::map_from(self.id, &m))?;
+                    self.viommu
+                        .queue(&Request::map_from(self.id, &m), &self.batch)?;
                     n = n.saturating_add(1);
                 }
             }
@@ -196,7 +201,7 @@ impl VDomain {
         };
         let r = replay().and_then(|n| match n {
             0 => Ok(()),
-            n => self.viommu.sync().inspect_err(|e| {
+            n => self.viommu.sync(&self.batch).inspect_err(|e| {
                 dev_err!(
                     self.viommu.dev(),
                     "replaying {} mappings of domain {} failed: {:?}\n",
@@ -245,7 +250,7 @@ impl VDomain {
 
     fn sync_if_attached(&self) -> Result {
         if self.attached() {
-            self.viommu.sync()
+            self.viommu.sync(&self.batch)
         } else {
             Ok(())
         }
@@ -304,7 +309,7 @@ impl DomainOps for VDomain {
                 MapError::Store(e) => e,
             })?;
         if attached {
-            if let Err(e) = domain.viommu.queue_prepared(req) {
+            if let Err(e) = domain.viommu.queue_prepared(req, &domain.batch) {
                 maps.remove_exact(m.iova);
                 return Err(e);
             }
@@ -348,7 +353,7 @@ impl DomainOps for VDomain {
                         virt_end,
                     };
                     // Under the lock (the range depends on the record): atomic allocation.
-                    if domain.viommu.queue(&req).is_err() {
+                    if domain.viommu.queue(&req, &domain.batch).is_err() {
                         return 0;
                     }
                 }

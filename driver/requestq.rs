@@ -3,8 +3,10 @@
 //! The request queue: synchronous requests ([`RequestQueue::send`], sleeping on a completion
 //! signalled by the queue callback) and batched ones ([`RequestQueue::queue`] +
 //! [`RequestQueue::sync`], atomic-safe with a bounded spin). Every reply is checked (status and
-//! used length); batched replies are folded so that no failure is lost. A device that stops
-//! answering is broken once and every later request fails fast.
+//! used length). A batched request belongs to a [`Batch`] (one per paging domain): its reply is
+//! folded into that batch, so that `sync` of a batch waits for and reports exactly the requests
+//! of its owner, never another domain's. A device that stops answering is broken once and every
+//! later request fails fast.
 
 use crate::{
     sys::{
@@ -18,7 +20,7 @@ use kernel::{
     new_mutex, new_spinlock_irq,
     prelude::*,
     processor::cpu_relax,
-    sync::{aref::ARef, Mutex, SpinLockIrq},
+    sync::{aref::ARef, Arc, LockedBy, Mutex, SpinLockIrq},
     time::{Delta, Instant, Monotonic},
 };
 
@@ -31,7 +33,23 @@ struct Meta {
     waited: bool,
     /// Used length reported by the device.
     used: u32,
+    /// The batch a queued request belongs to (its reply is folded there).
+    owner: Option<Arc<Batch>>,
 }
+
+/// Progress of one owner's batched requests.
+#[derive(Default)]
+struct BatchState {
+    /// Requests queued so far.
+    queued: u64,
+    /// Requests the device gave back so far.
+    completed: u64,
+    /// Replies not yet reported by `sync`.
+    fold: BatchFold,
+}
+
+/// The batched requests of one owner (a paging domain), accounted under the queue's lock.
+pub(crate) struct Batch(LockedBy<BatchState, State>);
 
 /// A request and its reply buffer (kmalloc'd, as virtqueues need).
 pub(crate) struct Request(KBox<Buffer<Meta>>);
@@ -43,6 +61,7 @@ impl Request {
         let meta = Meta {
             waited: false,
             used: 0,
+            owner: None,
         };
         let mut buf = Buffer::new(meta, layout.readable, layout.writable, gfp)?;
         req.encode(buf.bytes_mut(), probe_size).map_err(req_err)?;
@@ -72,8 +91,6 @@ struct State {
     queued: u64,
     /// Batched requests the device gave back so far (`queued - completed` are with it).
     completed: u64,
-    /// Replies of batched requests not yet reported by `sync`.
-    fold: BatchFold,
     /// The reply of the request `send` waits for, once back.
     reply: Option<KBox<Buffer<Meta>>>,
     /// The device stopped answering: fail everything.
@@ -109,7 +126,6 @@ impl RequestQueue {
                 vq,
                 queued: 0,
                 completed: 0,
-                fold: BatchFold::new(),
                 reply: None,
                 broken: false,
             };
@@ -166,36 +182,53 @@ impl RequestQueue {
         Ok(req)
     }
 
-    /// Queues a batched request (MAP/UNMAP) without notifying the device; its result is
-    /// reported by the next [`RequestQueue::sync`]. Allocates nothing; callable in atomic context.
-    pub(crate) fn queue(&self, req: Request) -> Result {
+    /// A new, empty batch of this queue (one per paging domain).
+    pub(crate) fn new_batch(&self) -> Result<Arc<Batch>> {
+        let batch = Batch(LockedBy::new(&self.state, BatchState::default()));
+        Ok(Arc::new(batch, GFP_KERNEL)?)
+    }
+
+    /// Queues a batched request (MAP/UNMAP) of `batch` without notifying the device; its result
+    /// is reported by the next [`RequestQueue::sync`] of that batch. Allocates nothing; callable
+    /// in atomic context.
+    pub(crate) fn queue(&self, req: Request, batch: &Arc<Batch>) -> Result {
+        let mut buf = req.0;
+        buf.ctx.owner = Some(batch.clone());
         let mut st = self.state.lock();
-        self.add_locked(&mut st, req.0)?;
+        self.add_locked(&mut st, buf)?;
         st.queued += 1;
+        batch.0.access_mut(&mut *st).queued += 1;
         Ok(())
     }
 
-    /// Notifies the device and waits for every batched request queued before the call; returns
-    /// the first failure among the replies collected (all are logged). Callable in atomic
-    /// context: polls, and the IRQ-safe lock is held for one poll at a time, never for the wait.
-    /// Stops at once on a broken or killed queue; bounded by [`TIMEOUT_MS`].
-    pub(crate) fn sync(&self) -> Result {
+    /// Notifies the device and waits for every request of `batch` queued before the call;
+    /// returns the first failure among them (all are logged). Returns at once when the batch has
+    /// nothing outstanding. Callable in atomic context: polls, and the IRQ-safe lock is held for
+    /// one poll at a time, never for the wait. Stops at once on a broken or killed queue; bounded
+    /// by [`TIMEOUT_MS`].
+    pub(crate) fn sync(&self, batch: &Batch) -> Result {
         let target = {
             let mut st = self.state.lock();
+            let b = batch.0.access_mut(&mut *st);
+            let (target, idle) = (b.queued, b.queued == b.completed);
+            if idle {
+                let fold = core::mem::take(&mut b.fold);
+                drop(st);
+                return self.report(&fold);
+            }
             if st.broken || st.vq.is_dead() {
                 return Err(ENODEV);
             }
-            if st.queued != st.completed {
-                st.vq.kick();
-            }
-            st.queued
+            st.vq.kick();
+            target
         };
         let mut start = None;
         let fold = loop {
             let mut st = self.state.lock();
             self.drain(&mut st);
-            if st.completed >= target {
-                break core::mem::take(&mut st.fold);
+            let b = batch.0.access_mut(&mut *st);
+            if b.completed >= target {
+                break core::mem::take(&mut b.fold);
             }
             self.check_waiting(&mut st, &mut start)?;
             drop(st);
@@ -261,13 +294,19 @@ impl RequestQueue {
     fn drain(&self, st: &mut State) {
         while let Some((mut buf, used)) = st.vq.get_buf() {
             buf.ctx.used = used;
+            let owner = buf.ctx.owner.take();
             if buf.ctx.waited {
                 st.vq.disable_cb();
                 st.reply = Some(buf);
                 self.done.complete();
             } else {
                 st.completed += 1;
-                st.fold.push(Request(buf).result());
+                let result = Request(buf).result();
+                if let Some(owner) = owner {
+                    let b = owner.0.access_mut(st);
+                    b.completed += 1;
+                    b.fold.push(result);
+                }
             }
         }
     }
