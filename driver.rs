@@ -77,6 +77,11 @@ pub(crate) struct ViommuData {
     /// debugfs `virtio_iommu_rs-<device>/mappings`: every mapping of every attached domain.
     #[pin]
     mappings: debugfs::File<Arc<Viommu>>,
+    /// debugfs `inject` (kernels with fault injection): makes chosen requests fail on the
+    /// device (see [`crate::uapi::inject`]).
+    #[cfg(CONFIG_FAULT_INJECTION)]
+    #[pin]
+    inject: debugfs::File<Arc<Viommu>>,
     _debugfs: debugfs::Dir,
 }
 
@@ -84,6 +89,36 @@ pub(crate) struct ViommuData {
 fn show_mappings(viommu: &Arc<Viommu>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let domains = viommu.iommu.paging_domains().map_err(|_| fmt::Error)?;
     domains.iter().try_for_each(|d| d.write_mappings(f))
+}
+
+/// Shows the armed failure injection (`off` or `<kind> <count>`).
+#[cfg(CONFIG_FAULT_INJECTION)]
+fn show_inject(viommu: &Arc<Viommu>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    match viommu.requestq.injection() {
+        crate::uapi::inject::Command {
+            kind: Some(k),
+            count,
+        } => writeln!(f, "{} {}", k.name(), count),
+        _ => writeln!(f, "off"),
+    }
+}
+
+/// Arms failure injection from `off` or `<kind> <count>`.
+#[cfg(CONFIG_FAULT_INJECTION)]
+fn store_inject(viommu: &Arc<Viommu>, r: &mut kernel::uaccess::UserSliceReader) -> Result {
+    let mut buf = [0u8; 32];
+    let n = r.len().min(buf.len());
+    let text = buf.get_mut(..n).ok_or(EINVAL)?;
+    r.read_slice(text)?;
+    let cmd = crate::uapi::inject::Command::parse(text).ok_or(EINVAL)?;
+    dev_info!(
+        viommu.dev(),
+        "failure injection: {:?} x{}\n",
+        cmd.kind,
+        cmd.count
+    );
+    viommu.requestq.set_injection(cmd);
+    Ok(())
 }
 
 impl Viommu {
@@ -192,6 +227,13 @@ impl virtio::Driver for Viommu {
             let dir = debugfs::Dir::new(&name);
             Ok(try_pin_init!(ViommuData {
                 mappings <- dir.read_callback_file(c"mappings", viommu.clone(), &show_mappings),
+                #[cfg(CONFIG_FAULT_INJECTION)]
+                inject <- dir.read_write_callback_file(
+                    c"inject",
+                    viommu.clone(),
+                    &show_inject,
+                    &store_inject,
+                ),
                 viommu,
                 reg <- new_mutex!(None),
                 _debugfs: dir,

@@ -13,14 +13,21 @@ use crate::{
         sync::{printk_ratelimit, Waiter},
         virtio::{self, Buffer, Virtqueue, VqHandle},
     },
-    uapi::request::{self, BatchFold, ReqError},
+    uapi::{
+        inject::{self, Command},
+        request::{self, BatchFold, ReqError},
+    },
 };
 use kernel::{
     alloc::Flags,
     new_mutex, new_spinlock_irq,
     prelude::*,
     processor::cpu_relax,
-    sync::{aref::ARef, Arc, LockedBy, Mutex, SpinLockIrq},
+    sync::{
+        aref::ARef,
+        atomic::{Atomic, Relaxed},
+        Arc, LockedBy, Mutex, SpinLockIrq,
+    },
     time::{Delta, Instant, Monotonic},
 };
 
@@ -109,6 +116,8 @@ pub(crate) struct RequestQueue {
     done: Waiter,
     vdev: ARef<virtio::Device>,
     probe_size: u32,
+    /// The armed failure injection ([`Command::encode`]; 0: none), set through debugfs.
+    inject: Atomic<u32>,
 }
 
 impl RequestQueue {
@@ -135,6 +144,7 @@ impl RequestQueue {
                 done <- Waiter::new(),
                 vdev,
                 probe_size,
+                inject: Atomic::new(0),
             }))
         })
     }
@@ -144,12 +154,46 @@ impl RequestQueue {
         Request::new(req, self.probe_size, gfp)
     }
 
+    /// Arms failure injection (see [`inject`]); `None` disarms.
+    #[cfg(CONFIG_FAULT_INJECTION)]
+    pub(crate) fn set_injection(&self, cmd: Command) {
+        self.inject.store(cmd.encode(), Relaxed);
+    }
+
+    /// The armed failure injection.
+    #[cfg(CONFIG_FAULT_INJECTION)]
+    pub(crate) fn injection(&self) -> Command {
+        Command::decode(self.inject.load(Relaxed))
+    }
+
+    /// Poisons `buf` on its way to the device if the armed injection takes a request of its
+    /// kind (one count per poisoned request). Costs one atomic load when disarmed.
+    fn inject(&self, buf: &mut Buffer<Meta>) {
+        let mut cur = self.inject.load(Relaxed);
+        if cur == 0 {
+            return;
+        }
+        let Some(kind) = inject::Kind::of_encoded(buf.bytes_mut()) else {
+            return;
+        };
+        while let Some(next) = Command::decode(cur).take(kind) {
+            match self.inject.cmpxchg(cur, next.encode(), Relaxed) {
+                Ok(_) => {
+                    inject::poison_encoded(buf.bytes_mut(), kind);
+                    return;
+                }
+                Err(v) => cur = v,
+            }
+        }
+    }
+
     /// Sends one request and sleeps until its reply (process context). Returns the request
     /// with its reply if the device reports success.
     pub(crate) fn send(&self, req: Request) -> Result<Request> {
         let _serial = self.send_lock.lock();
         let mut buf = req.0;
         buf.ctx.waited = true;
+        self.inject(&mut buf);
         {
             let mut st = self.state.lock();
             self.add_locked(&mut st, buf)?;
@@ -194,6 +238,7 @@ impl RequestQueue {
     pub(crate) fn queue(&self, req: Request, batch: &Arc<Batch>) -> Result {
         let mut buf = req.0;
         buf.ctx.owner = Some(batch.clone());
+        self.inject(&mut buf);
         let mut st = self.state.lock();
         self.add_locked(&mut st, buf)?;
         st.queued += 1;

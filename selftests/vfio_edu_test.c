@@ -1052,4 +1052,112 @@ TEST_F_TIMEOUT(edu, type1_msi_doorbell_mapping, TEST_TIMEOUT_S)
 	vfio_doorbell_check(_metadata, self, path, "type1");
 }
 
+/* --- failure injection: the real device refuses chosen requests ------------------------------ */
+
+/*
+ * The driver's debugfs "inject" file (kernels with CONFIG_FAULT_INJECTION): "map 1" makes the
+ * next MAP name a domain the device does not know, so QEMU itself answers S_NOENT. Fills path
+ * (the file), or SKIPs.
+ */
+static int inject_path(char *path, size_t size)
+{
+	char *slash;
+
+	if (viommu_mappings_path(path, size))
+		return -ENOENT;
+	slash = strrchr(path, '/');
+	xsnprintf(slash + 1, size - (size_t)(slash + 1 - path), "inject");
+	return path_exists(path) ? 0 : -ENOENT;
+}
+
+/* Whether a mapping of the debugfs file covers iova. */
+static bool iova_mapped(struct __test_metadata *_metadata, uint64_t iova)
+{
+	struct viommu_mapping *m;
+	char path[PATH_MAX], bad[256] = "";
+	bool found = false;
+	int i, n;
+
+	EXPECT_EQ(0, viommu_mappings_path(path, sizeof(path)));
+	n = read_mappings(path, &m, bad, sizeof(bad));
+	EXPECT_LE(0, n) TH_LOG("%s: %s %s", path, strerror(-n), bad);
+	for (i = 0; i < n; i++)
+		found |= m[i].first <= iova && iova <= m[i].last;
+	if (n > 0)
+		free(m);
+	return found;
+}
+
+#define INJECT_OR_SKIP(path)							\
+	do {									\
+		if (inject_path(path, sizeof(path)))				\
+			SKIP(return, "no debugfs inject file (the C driver, or no "	\
+			     "CONFIG_FAULT_INJECTION)");				\
+	} while (0)
+
+/*
+ * A MAP the device refuses: VFIO_IOMMU_MAP_DMA fails with the device's error (not with another
+ * caller's), the driver's record no longer holds the range, and the domain keeps working.
+ */
+TEST_F_TIMEOUT(edu, injected_map_failure_reaches_its_caller, TEST_TIMEOUT_S)
+{
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+	};
+	char inject[PATH_MAX], state[64] = "";
+
+	INJECT_OR_SKIP(inject);
+	type1_open(_metadata, self);
+	RETURN_IF_SKIPPED();
+	type1_map(_metadata, self, self->src, SRC_IOVA);
+	ASSERT_EQ(0, write_text(inject, "map 1"));
+	map.vaddr = (uintptr_t)self->victim;
+	map.iova = VICTIM_IOVA;
+	map.size = self->buf_size;
+	EXPECT_NE(0, ioctl(self->container, VFIO_IOMMU_MAP_DMA, &map))
+		TH_LOG("a MAP the device refused was reported as done");
+	TH_LOG("refused MAP_DMA: %s", strerror(errno));
+	ASSERT_EQ(0, read_text(inject, state, sizeof(state)));
+	EXPECT_STREQ("off\n", state) TH_LOG("the injection was not consumed by that MAP");
+	EXPECT_FALSE(iova_mapped(_metadata, VICTIM_IOVA))
+		TH_LOG("the refused range is still in the driver's record");
+	EXPECT_TRUE(iova_mapped(_metadata, SRC_IOVA)) TH_LOG("the good mapping was lost");
+	/* The same domain still maps and translates. */
+	type1_map(_metadata, self, self->dst, DST_IOVA);
+	type1_device(_metadata, self);
+	edu_roundtrip(_metadata, self, self->src, SRC_IOVA, self->dst, DST_IOVA, 0x5a5a01,
+		      "after a refused MAP");
+}
+
+/*
+ * A replay the device refuses: attaching edu to a HWPT that already has mappings replays them;
+ * with the first MAP refused the attach fails, and the device is left where it was: attaching
+ * again (no injection) works and DMA translates.
+ */
+TEST_F_TIMEOUT(edu, injected_replay_failure_fails_attach_cleanly, TEST_TIMEOUT_S)
+{
+	struct vfio_device_attach_iommufd_pt attach = { .argsz = sizeof(attach) };
+	char inject[PATH_MAX];
+	uint32_t ioas = 0;
+
+	INJECT_OR_SKIP(inject);
+	iommufd_open(_metadata, self, &ioas);
+	RETURN_IF_SKIPPED();
+	ioas_map(_metadata, self, ioas, self->src, SRC_IOVA);
+	ioas_map(_metadata, self, ioas, self->dst, DST_IOVA);
+	cdev_bind(_metadata, self);
+	RETURN_IF_SKIPPED();
+	ASSERT_EQ(0, write_text(inject, "map 1"));
+	attach.pt_id = ioas;
+	EXPECT_NE(0, ioctl(self->device, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach))
+		TH_LOG("an attach whose replay the device refused succeeded");
+	TH_LOG("refused replay: attach failed with %s", strerror(errno));
+	ASSERT_EQ(0, write_text(inject, "off"));
+	ASSERT_NE(0U, cdev_attach(_metadata, self, ioas));
+	edu_enable(_metadata, self);
+	edu_roundtrip(_metadata, self, self->src, SRC_IOVA, self->dst, DST_IOVA, 0x5a5a02,
+		      "attach after a refused replay");
+}
+
 TEST_HARNESS_MAIN

@@ -8,6 +8,7 @@
 
 pub mod config;
 pub mod fault;
+pub mod inject;
 pub mod mappings;
 pub mod probe;
 pub mod request;
