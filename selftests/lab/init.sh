@@ -126,9 +126,12 @@ run_case() {
 	fi
 	echo "VIOMMU-TEST-END $name rc=$rc"
 }
-for t in $(cat /selftests/list); do
+# Each line of the list: a program and, optionally, harness arguments (-t TEST ...).
+exec 3</selftests/list
+while read -r t args <&3; do
 	if [ "$VIOMMU_SUITE" != vfio ]; then
-		run_case "$t" /selftests/$t
+		# shellcheck disable=SC2086 # the arguments are words
+		run_case "$t" /selftests/$t $args
 		continue
 	fi
 	# One process per case, so that a case killed at the harness's timeout costs itself only,
@@ -144,6 +147,7 @@ for t in $(cat /selftests/list); do
 		fi
 	done
 done
+exec 3<&-
 echo "VIOMMU-DMESG-BEGIN"
 dmesg | grep -iE 'iommu|viommu|vfio|dma|BUG|WARNING|Oops|leak|panic|call trace' | grep -v 'VIOMMU-' | tail -n 200
 echo "VIOMMU-DMESG-END"

@@ -158,9 +158,24 @@ elif [ -f "$SRC_DIR/selftests/Makefile" ]; then
 		die "selftest build failed"
 	mapfile -t TESTS < <(make -s --no-print-directory -C "$SRC_DIR/selftests" list)
 fi
-# ONLY="a b" (or "a,b"): run just these selftests.
+# ONLY="a b" (or "a,b"): run just these selftests; "prog:t1+t2" runs only tests t1 and t2 of
+# prog (the harness's -t).
+ARGS=()
 if [ -n "${ONLY:-}" ]; then
-	mapfile -t TESTS < <(printf '%s\n' "${TESTS[@]}" | grep -xF -f <(printf '%s\n' ${ONLY//,/ }))
+	declare -A only_args=()
+	for o in ${ONLY//,/ }; do
+		a=
+		if [[ $o == *:* ]]; then
+			for x in ${o#*:}; do a+=" -t $x"; done
+			a=${a//+/ -t }
+		fi
+		only_args[${o%%:*}]=$a
+	done
+	sel=()
+	for t in "${TESTS[@]}"; do
+		[ -z "${only_args[$t]+x}" ] || { sel+=("$t"); ARGS+=("${only_args[$t]}"); }
+	done
+	TESTS=("${sel[@]}")
 fi
 
 # --- disks with known content ----------------------------------------------------------------
@@ -183,7 +198,8 @@ done
 cp "$LAB_DIR/init.sh" "$I/init"; cp "$LAB_DIR/report.sh" "$I/report.sh"; chmod +x "$I/init"
 for m in "${MODS[@]}"; do cp "${m%%:*}" "$I/lib/modules/${m##*:}"; done
 for t in "${TESTS[@]}"; do cp "$ST/$t" "$I/selftests/$t"; done
-printf '%s\n' "${TESTS[@]}" >"$I/selftests/list"
+: >"$I/selftests/list"
+for i in "${!TESTS[@]}"; do echo "${TESTS[i]}${ARGS[i]:-}" >>"$I/selftests/list"; done
 cat >"$I/etc/viommu.env" <<ENV
 VIOMMU_MODE='$MODE'
 VIOMMU_DRIVER='$DRIVER'
