@@ -10,6 +10,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import reports  # noqa: E402
 
 log_path, mode, name = sys.argv[1:4]
+# The full TAP of every program, or (make run without V=1) one line per program.
+verbose = mode != "run" or os.environ.get("V", "0") not in ("", "0")
 result_file = sys.argv[4] if len(sys.argv) > 4 else ""
 text = open(log_path, errors="replace").read().replace("\r", "")
 lines = text.splitlines()
@@ -64,7 +66,8 @@ skip_re = re.compile(r"\s*#\s*SKIP\b\s*", re.I)
 for ln in lines:
     if ln.startswith("VIOMMU-TEST-BEGIN "):
         cur, out = ln.split(None, 1)[1], []
-        print(f"# ---- {name}: {cur}")
+        if verbose:
+            print(f"# ---- {name}: {cur}")
         continue
     if cur is None:
         continue
@@ -102,10 +105,17 @@ for ln in lines:
         elif rc != 0 and not any(v.group(1) == "not ok" for v in verdicts) and \
                 not (rc == KSFT_SKIP and (all_skipped or whole_skip)):
             fail(f"{cur} exited with status {rc} without a failing test line{how}")
+        if not verbose:
+            n_ok = sum(1 for v in verdicts if v.group(1) == "ok" and not skip_re.search(v.group(2)))
+            n_skip = sum(1 for v in verdicts if v.group(1) == "ok" and skip_re.search(v.group(2)))
+            n_fail = sum(1 for v in verdicts if v.group(1) != "ok")
+            verdict = "FAIL" if n_fail or rc not in (0, KSFT_SKIP) else "ok"
+            print(f"{verdict:4} {cur}: {n_ok} passed, {n_fail} failed, {n_skip} skipped")
         cur = None
         continue
     out.append(ln)
-    print(ln)
+    if verbose:
+        print(ln)
 if cur is not None:
     print("\n".join(lines[-30:]))
     fail(f"{cur} did not finish (guest crashed or timed out)")
