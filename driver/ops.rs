@@ -78,11 +78,7 @@ impl IommuOps for ViommuOps {
         matches!(cap, Cap::CacheCoherency | Cap::DeferredFlush)
     }
 
-    fn probe_device(inst: &Arc<Viommu>, dev: &Device) -> Result<Arc<Endpoint>> {
-        let fw_ids = iommu::fwspec_ids(dev);
-        if fw_ids.is_empty() {
-            return Err(ENODEV);
-        }
+    fn probe_device(inst: &Arc<Viommu>, dev: &Device, ids: KVec<u32>) -> Result<Arc<Endpoint>> {
         if iommu::is_bound(dev) {
             // A late probe under a running driver: translation would start under DMA it set up
             // without an IOMMU. Refused (ENODEV: the core then skips the device), loudly.
@@ -91,10 +87,6 @@ impl IommuOps for ViommuOps {
                 "driver bound before the IOMMU probed it: left untranslated\n"
             );
             return Err(ENODEV);
-        }
-        let mut ids = KVec::with_capacity(fw_ids.len(), GFP_KERNEL)?;
-        for &id in fw_ids {
-            ids.push(id, GFP_KERNEL)?;
         }
         let mut regions = Regions(KVec::new());
         if inst.config.probe_size > 0 {

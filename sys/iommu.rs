@@ -26,7 +26,7 @@ mod ops;
 mod registration;
 mod resv;
 
-pub(crate) use device::{add_fwspec_ids, fwspec_ids, is_bound, link_consumer, parent};
+pub(crate) use device::{add_fwspec_ids, is_bound, link_consumer, parent};
 pub(crate) use domain::{Domain, Geometry};
 pub(crate) use domain_ops::{DomainOps, DomainOpsTable, Gfp, Prot};
 pub(crate) use fault::{fault_ratelimit, report_fault, FaultAccess};

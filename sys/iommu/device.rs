@@ -10,22 +10,29 @@ fn raw(dev: &Device) -> *mut bindings::device {
     core::ptr::from_ref(dev).cast_mut().cast()
 }
 
-/// The endpoint IDs of `dev` (`fwspec->ids`); empty without a fwspec.
+/// A copy of the endpoint IDs of `dev` (`fwspec->ids`); `ENODEV` without a fwspec or IDs.
 ///
-/// The IDs are stable while the device is bound to the IOMMU: the core only adds IDs before
-/// `probe_device` (`of_xlate`, ACPI VIOT) and frees the fwspec after `release_device`. Callers
-/// are IOMMU callbacks for `dev`, which run in between.
-pub(crate) fn fwspec_ids(dev: &Device) -> &[u32] {
+/// Only for `probe_device` (hence `pub(super)`): the core adds IDs before it (`of_xlate`, ACPI
+/// VIOT) and frees the fwspec after `release_device`, so the IDs are stable while it runs; a
+/// borrowed slice could outlive that, a copy cannot.
+pub(super) fn fwspec_ids(dev: &Device) -> Result<KVec<u32>> {
     // SAFETY: `dev` is valid; see above for the fwspec lifetime.
     let fwspec = unsafe { hb::viommu_iommu_fwspec_get(raw(dev)) };
     if fwspec.is_null() {
-        return &[];
+        return Err(ENODEV);
     }
-    // SAFETY: `fwspec` is valid, with `num_ids` initialised entries in its flexible array.
-    unsafe {
+    // SAFETY: `fwspec` is valid, with `num_ids` initialised entries in its flexible array,
+    // stable during `probe_device` (see above); the slice does not outlive this function.
+    let ids = unsafe {
         let n = usize::try_from((*fwspec).num_ids).unwrap_or(0);
         core::slice::from_raw_parts((*fwspec).ids.as_ptr(), n)
+    };
+    if ids.is_empty() {
+        return Err(ENODEV);
     }
+    let mut out = KVec::with_capacity(ids.len(), GFP_KERNEL)?;
+    out.extend_from_slice(ids, GFP_KERNEL)?;
+    Ok(out)
 }
 
 /// Adds endpoint `ids` to the fwspec of `dev` (`of_xlate`).

@@ -64,8 +64,13 @@ pub(crate) trait IommuOps: StaticDomains + Sized + 'static {
         false
     }
 
-    /// `dev` names instance `inst` in its fwspec: builds its endpoint data.
-    fn probe_device(inst: &Arc<Self::Instance>, dev: &Device) -> Result<Arc<Self::Endpoint>>;
+    /// `dev` names instance `inst` in its fwspec: builds its endpoint data. `ids` are the
+    /// device's endpoint IDs (`fwspec->ids`, copied: never empty).
+    fn probe_device(
+        inst: &Arc<Self::Instance>,
+        dev: &Device,
+        ids: KVec<u32>,
+    ) -> Result<Arc<Self::Endpoint>>;
 
     /// `dev` is going away; `ep` is the last reference the core held.
     fn release_device(_dev: &Device, _ep: Arc<Self::Endpoint>) {}
@@ -199,7 +204,10 @@ impl<T: IommuOps> Adapter<T> {
             let inst: Arc<T::Instance> = unsafe { Arc::from_raw(raw.cast_const().cast()) };
             // SAFETY: the core passes a valid device.
             let d = unsafe { Device::from_raw(dev) };
-            let ep = T::probe_device(&inst, d)?;
+            // The IDs are read here, in the callback, while the core keeps the fwspec stable
+            // (it adds IDs only before `probe_device` and frees them after `release_device`).
+            let ids = super::device::fwspec_ids(d)?;
+            let ep = T::probe_device(&inst, d, ids)?;
             // SAFETY: `dev` is valid; the reference is taken back in `release_device`.
             unsafe { hb::viommu_iommu_priv_set(dev, Arc::into_raw(ep).cast_mut().cast()) };
             Ok(iommu)

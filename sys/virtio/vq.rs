@@ -192,7 +192,7 @@ pub(crate) struct VqHandle {
 ///
 /// `index` is a queue of `group`; every token in it is a `KBox<Buffer<C>>` turned into a raw
 /// pointer by [`Virtqueue::add`].
-pub(crate) struct Virtqueue<C> {
+pub(crate) struct Virtqueue<C: Send + 'static> {
     vq: NonNull<bindings::virtqueue>,
     group: Arc<VqGroup>,
     in_flight: usize,
@@ -201,10 +201,11 @@ pub(crate) struct Virtqueue<C> {
 
 // SAFETY: The queue is only used under the group lock; the buffers it owns are `Send` when `C`
 // is.
-unsafe impl<C: Send> Send for Virtqueue<C> {}
+unsafe impl<C: Send + 'static> Send for Virtqueue<C> {}
 
-impl<C> Virtqueue<C> {
-    /// Claims `handle` for buffers of type `Buffer<C>`.
+impl<C: Send + 'static> Virtqueue<C> {
+    /// Claims `handle` for buffers of type `Buffer<C>`. `C: Send + 'static`: the group may free
+    /// the buffers left in the queue from another thread, at unbind (`VqGroup::kill`).
     pub(crate) fn new(handle: VqHandle) -> Result<Self> {
         let group = handle.group;
         let vq = *group.vqs.get(handle.index).ok_or(EINVAL)?;
@@ -361,7 +362,7 @@ impl<C> Virtqueue<C> {
     }
 }
 
-impl<C> Drop for Virtqueue<C> {
+impl<C: Send + 'static> Drop for Virtqueue<C> {
     fn drop(&mut self) {
         // Buffers left with a live device are freed by `VqGroup::kill` after the reset.
         while self.detach_unused().is_some() {}
