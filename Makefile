@@ -82,8 +82,10 @@ $(obj)/sys/bindings_generated.rs: $(src)/sys/bindings.h FORCE
 
 targets += sys/bindings_generated.rs
 clean-files += sys/bindings_generated.rs
-# The crate root includes the generated file (sys/bindings.rs).
+# The crate root includes the generated file (sys/bindings.rs), from the object tree: in-tree
+# builds with O= keep generated files apart from the sources.
 $(obj)/virtio_iommu.o: $(obj)/sys/bindings_generated.rs
+$(obj)/virtio_iommu.o: export VIOMMU_RS_OBJ := $(abspath $(obj))
 
 else
 # ---------------------------------------------------------------------------------------------

@@ -18,7 +18,9 @@
 )]
 mod generated {
     use kernel::ffi;
-    include!("bindings_generated.rs");
+    // In the object tree (`VIOMMU_RS_OBJ`, set by the Kbuild part of `Makefile`): the same
+    // directory for out-of-tree builds, apart from the sources for in-tree builds with `O=`.
+    include!(concat!(env!("VIOMMU_RS_OBJ"), "/sys/bindings_generated.rs"));
 }
 
 pub(crate) use generated::*;
