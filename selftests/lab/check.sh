@@ -16,8 +16,8 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 # every driver in CHECK_DRIVERS: firmware paths, page sizes, virtio-iommu granules. A granule
 # above the kernel's page size makes a refusal run (see vm.sh). The debug kernels (KASAN,
 # lockdep, atomic-sleep checks, DMA-API debugging, selftests/config.debug) run the default suite:
-# VARIANT=debug on x86_64, and on arm64 combined with 64K pages (VARIANT=64k-debug, one build for
-# both). Each is one more kernel build when the cache is cold. DRIVERS=... in a run limits it to those drivers of
+# VARIANT=debug on x86_64, and on arm64 combined with 64K pages and granule 64k (VARIANT=64k-debug,
+# one build and one boot for both). Each is one more kernel build when the cache is cold. DRIVERS=... in a run limits it to those drivers of
 # CHECK_DRIVERS (sw_msi is a parameter of the Rust driver only). CHECK_EXTRA= (empty) runs none.
 # The boot-stress runs (REPEAT=20 per architecture): every endpoint in its IOMMU group and a
 # DMA read through each disk, boot after boot (a registration race once left an endpoint
@@ -26,7 +26,6 @@ BOOT_STRESS=iommu_groups_test,dma_integrity_test:disks_behind_iommu+read_hash_1m
 CHECK_EXTRA=${CHECK_EXTRA-ARCH=x86_64 VARIANT=debug;
 	ARCH=arm64 FIRMWARE=acpi;
 	ARCH=arm64 QEMU_IOMMU_OPTS=granule=64k;
-	ARCH=arm64 VARIANT=64k-debug QEMU_IOMMU_OPTS=granule=4k;
 	ARCH=arm64 VARIANT=64k-debug QEMU_IOMMU_OPTS=granule=64k;
 	ARCH=x86_64 QEMU_IOMMU_OPTS=granule=64k;
 	ARCH=arm64 DRIVERS=rust MODPARAMS=sw_msi=1 ONLY=resv_regions_test,msi_irq_test,vfio_edu_test;
