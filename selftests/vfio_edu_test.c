@@ -1118,8 +1118,8 @@ TEST_F_TIMEOUT(edu, injected_map_failure_reaches_its_caller, TEST_TIMEOUT_S)
 	EXPECT_NE(0, ioctl(self->container, VFIO_IOMMU_MAP_DMA, &map))
 		TH_LOG("a MAP the device refused was reported as done");
 	TH_LOG("refused MAP_DMA: %s", strerror(errno));
-	ASSERT_EQ(0, read_text(inject, state, sizeof(state)));
-	EXPECT_STREQ("off\n", state) TH_LOG("the injection was not consumed by that MAP");
+	ASSERT_LE(0, read_text(inject, state, sizeof(state)));
+	EXPECT_STREQ("off", state) TH_LOG("the injection was not consumed by that MAP");
 	EXPECT_FALSE(iova_mapped(_metadata, VICTIM_IOVA))
 		TH_LOG("the refused range is still in the driver's record");
 	EXPECT_TRUE(iova_mapped(_metadata, SRC_IOVA)) TH_LOG("the good mapping was lost");
