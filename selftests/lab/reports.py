@@ -50,6 +50,7 @@ _ANYWHERE = [
     ("BUG", r"BUG: (?:sleeping function called from invalid context|scheduling while atomic|"
             r"workqueue lockup|KASAN|KFENCE|spinlock|unable to handle)"),
     ("WARNING", r"WARNING: CPU: \d+ PID: \d+ at "),
+    ("WARNING", r"WARNING: \S+:\d+ at \S+, CPU#\d+: "),
     ("panic", r"Kernel panic - not syncing"),
 ]
 # Informational lines that match a pattern above and are no report (exact texts, each the

@@ -227,10 +227,11 @@ impl<T: IommuOps> Adapter<T> {
         if raw.is_null() {
             return;
         }
-        // SAFETY: `raw` is the `Arc::into_raw` of `probe_device`; ownership comes back here.
+        // SAFETY: `raw` is the `Arc::into_raw` of `probe_device`; ownership comes back here. The
+        // core frees `dev->iommu` (and with it the pointer) after this callback and calls none of
+        // ours for `dev` in between; `dev_iommu_priv_set` may not be called here (it asserts
+        // `iommu_probe_device_lock`, which the release path does not hold).
         let ep = unsafe { Arc::<T::Endpoint>::from_raw(raw.cast_const().cast()) };
-        // SAFETY: `dev` is valid.
-        unsafe { hb::viommu_iommu_priv_set(dev, core::ptr::null_mut()) };
         // SAFETY: the core passes a valid device.
         T::release_device(unsafe { Device::from_raw(dev) }, ep);
     }
