@@ -111,7 +111,17 @@ CKO=$B/drivers/iommu/virtio-iommu.ko
 [ -f "$CKO" ] && MODS+=("$CKO:virtio_iommu.ko")
 if [ "$DRIVER" = rust ]; then
 	# Build in a copy, so x86_64 and arm64 objects never share a directory.
-	M=$W/module
+	# The copy is keyed by the sources' content: Kbuild decides by modification times, and a
+	# checkout made after an older build would otherwise link that build's stale objects.
+	srcs() { (cd "$1" && find . \( -name .git -o -path ./selftests -o -path ./uapi/target -o \
+		-path ./uapi/fuzz -o -path ./Documentation \) -prune -o -type f \( -name '*.rs' -o \
+		-name '*.c' -o -name '*.h' -o -name Makefile -o -name Kconfig \) -print |
+		grep -v -e '_generated\.rs$' -e '\.mod\.c$' -e '/\.[^/]*$' | sort); }
+	SKEY=$(cd "$RUST_MODULE_DIR" && srcs . | xargs cat | sha256sum | cut -c1-16)
+	M=$W/module-$SKEY
+	if [ ! -d "$M" ]; then
+		rm -rf "$W"/module "$W"/module-*
+	fi
 	mkdir -p "$M"
 	# tar keeps modification times, so Kbuild rebuilds only what changed.
 	mkdir -p "$M/src"
