@@ -1131,30 +1131,37 @@ TEST_F_TIMEOUT(edu, injected_map_failure_reaches_its_caller, TEST_TIMEOUT_S)
 }
 
 /*
- * A replay the device refuses: attaching edu to a HWPT that already has mappings replays them;
- * with the first MAP refused the attach fails, and the device is left where it was: attaching
- * again (no injection) works and DMA translates.
+ * A replay the device refuses: a HWPT allocated (and filled) before any attach is replayed on
+ * the device when edu attaches to it; with the replay's first MAP refused the attach fails, and
+ * the device is left where it was: attaching again (no injection) works and DMA translates.
  */
 TEST_F_TIMEOUT(edu, injected_replay_failure_fails_attach_cleanly, TEST_TIMEOUT_S)
 {
 	struct vfio_device_attach_iommufd_pt attach = { .argsz = sizeof(attach) };
+	struct iommu_hwpt_alloc alloc = { .size = sizeof(alloc) };
 	char inject[PATH_MAX];
-	uint32_t ioas = 0;
+	uint32_t ioas = 0, dev_id;
 
 	INJECT_OR_SKIP(inject);
 	iommufd_open(_metadata, self, &ioas);
 	RETURN_IF_SKIPPED();
 	ioas_map(_metadata, self, ioas, self->src, SRC_IOVA);
 	ioas_map(_metadata, self, ioas, self->dst, DST_IOVA);
-	cdev_bind(_metadata, self);
+	dev_id = cdev_bind(_metadata, self);
 	RETURN_IF_SKIPPED();
+	/* Filled now, with no endpoint attached: the mappings reach the device only by replay. */
+	alloc.dev_id = dev_id;
+	alloc.pt_id = ioas;
+	alloc.data_type = IOMMU_HWPT_DATA_NONE;
+	ASSERT_EQ(0, ioctl(self->iommufd, IOMMU_HWPT_ALLOC, &alloc))
+		TH_LOG("IOMMU_HWPT_ALLOC: %s", strerror(errno));
 	ASSERT_EQ(0, write_text(inject, "map 1"));
-	attach.pt_id = ioas;
+	attach.pt_id = alloc.out_hwpt_id;
 	EXPECT_NE(0, ioctl(self->device, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach))
 		TH_LOG("an attach whose replay the device refused succeeded");
 	TH_LOG("refused replay: attach failed with %s", strerror(errno));
 	ASSERT_EQ(0, write_text(inject, "off"));
-	ASSERT_NE(0U, cdev_attach(_metadata, self, ioas));
+	ASSERT_EQ(alloc.out_hwpt_id, cdev_attach(_metadata, self, alloc.out_hwpt_id));
 	edu_enable(_metadata, self);
 	edu_roundtrip(_metadata, self, self->src, SRC_IOVA, self->dst, DST_IOVA, 0x5a5a02,
 		      "attach after a refused replay");

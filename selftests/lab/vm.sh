@@ -45,7 +45,11 @@ x86_64)
 arm64)
 	KARCH=arm64; IMAGE=arch/arm64/boot/Image; CROSS_CC=aarch64-linux-gnu-gcc
 	BUSYBOX=/opt/arm64/usr/bin/busybox
-	QEMU=(qemu-system-aarch64 -M virt,gic-version=3 -cpu "${QEMU_CPU:-max,pauth-impdef=on}")
+	# -nic none: no default virtio-net (as on q35). It is no endpoint under test, and its probe
+	# (affinity under cpu_hotplug_lock, then the MSI descriptor lock) closes a lockdep cycle with
+	# the ITS's MSI allocation (group mutex) and the IOMMU core's DMA setup (cpu_hotplug_lock
+	# under the group mutex) that the arm64 debug kernel reports (see testing.rst).
+	QEMU=(qemu-system-aarch64 -M virt,gic-version=3 -cpu "${QEMU_CPU:-max,pauth-impdef=on}" -nic none)
 	CONSOLE=ttyAMA0
 	# FIRMWARE=acpi: Debian's edk2 (-bios) installs QEMU's ACPI tables (VIOT, IORT, MCFG, SPCR)
 	# and passes no device tree on; it still starts the -kernel Image, through its EFI stub.
