@@ -481,10 +481,27 @@ TEST_F_TIMEOUT(edu, iommufd_dma_roundtrip, TEST_TIMEOUT_S)
 		      "iommufd, mapped after attach");
 }
 
+/* A HWPT of our own over ioas for dev_id (allocated and filled now, before any attach). */
+static uint32_t hwpt_alloc(struct __test_metadata *_metadata, FIXTURE_DATA(edu) *self,
+			   uint32_t dev_id, uint32_t ioas)
+{
+	struct iommu_hwpt_alloc alloc = {
+		.size = sizeof(alloc),
+		.dev_id = dev_id,
+		.pt_id = ioas,
+		.data_type = IOMMU_HWPT_DATA_NONE,
+	};
+
+	if (ioctl(self->iommufd, IOMMU_HWPT_ALLOC, &alloc)) {
+		ASSERT_EQ(0, errno) TH_LOG("IOMMU_HWPT_ALLOC: %s", strerror(errno));
+		return 0;
+	}
+	return alloc.out_hwpt_id;
+}
+
 TEST_F_TIMEOUT(edu, iommufd_replay_after_reattach, TEST_TIMEOUT_S)
 {
 	struct vfio_device_detach_iommufd_pt detach = { .argsz = sizeof(detach) };
-	struct iommu_hwpt_alloc alloc = { .size = sizeof(alloc) };
 	uint32_t ioas = 0, dev_id, hwpt;
 	uint8_t stale[EDU_BUF_SIZE];
 
@@ -496,12 +513,7 @@ TEST_F_TIMEOUT(edu, iommufd_replay_after_reattach, TEST_TIMEOUT_S)
 	RETURN_IF_SKIPPED();
 
 	/* A HWPT of our own, so that the same domain can be attached again after the detach. */
-	alloc.dev_id = dev_id;
-	alloc.pt_id = ioas;
-	alloc.data_type = IOMMU_HWPT_DATA_NONE;
-	ASSERT_EQ(0, ioctl(self->iommufd, IOMMU_HWPT_ALLOC, &alloc))
-		TH_LOG("IOMMU_HWPT_ALLOC: %s", strerror(errno));
-	hwpt = alloc.out_hwpt_id;
+	hwpt = hwpt_alloc(_metadata, self, dev_id, ioas);
 	ASSERT_EQ(hwpt, cdev_attach(_metadata, self, hwpt));
 	TH_LOG("HWPT %u (IOAS %u) attached", hwpt, ioas);
 	edu_enable(_metadata, self);
@@ -1138,9 +1150,8 @@ TEST_F_TIMEOUT(edu, injected_map_failure_reaches_its_caller, TEST_TIMEOUT_S)
 TEST_F_TIMEOUT(edu, injected_replay_failure_fails_attach_cleanly, TEST_TIMEOUT_S)
 {
 	struct vfio_device_attach_iommufd_pt attach = { .argsz = sizeof(attach) };
-	struct iommu_hwpt_alloc alloc = { .size = sizeof(alloc) };
 	char inject[PATH_MAX];
-	uint32_t ioas = 0, dev_id;
+	uint32_t ioas = 0, dev_id, hwpt;
 
 	INJECT_OR_SKIP(inject);
 	iommufd_open(_metadata, self, &ioas);
@@ -1150,18 +1161,15 @@ TEST_F_TIMEOUT(edu, injected_replay_failure_fails_attach_cleanly, TEST_TIMEOUT_S
 	dev_id = cdev_bind(_metadata, self);
 	RETURN_IF_SKIPPED();
 	/* Filled now, with no endpoint attached: the mappings reach the device only by replay. */
-	alloc.dev_id = dev_id;
-	alloc.pt_id = ioas;
-	alloc.data_type = IOMMU_HWPT_DATA_NONE;
-	ASSERT_EQ(0, ioctl(self->iommufd, IOMMU_HWPT_ALLOC, &alloc))
-		TH_LOG("IOMMU_HWPT_ALLOC: %s", strerror(errno));
+	hwpt = hwpt_alloc(_metadata, self, dev_id, ioas);
+	ASSERT_NE(0U, hwpt);
 	ASSERT_EQ(0, write_text(inject, "map 1"));
-	attach.pt_id = alloc.out_hwpt_id;
+	attach.pt_id = hwpt;
 	EXPECT_NE(0, ioctl(self->device, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach))
 		TH_LOG("an attach whose replay the device refused succeeded");
 	TH_LOG("refused replay: attach failed with %s", strerror(errno));
 	ASSERT_EQ(0, write_text(inject, "off"));
-	ASSERT_EQ(alloc.out_hwpt_id, cdev_attach(_metadata, self, alloc.out_hwpt_id));
+	ASSERT_EQ(hwpt, cdev_attach(_metadata, self, hwpt));
 	edu_enable(_metadata, self);
 	edu_roundtrip(_metadata, self, self->src, SRC_IOVA, self->dst, DST_IOVA, 0x5a5a02,
 		      "attach after a refused replay");
