@@ -14,7 +14,7 @@ arm64) KARCH=arm64; IMAGE=arch/arm64/boot/Image ;;
 esac
 KSRC=$("$LAB_DIR/ksrc.sh")
 ROOT=$("$LAB_DIR/root.sh")
-FRAGS=("$KSRC/kernel/configs/kvm_guest.config" "$SRC_DIR/selftests/config" "$SRC_DIR/selftests/config.$ARCH")
+FRAGS=("$SRC_DIR/selftests/config" "$SRC_DIR/selftests/config.$ARCH")
 for w in ${VARIANT//-/ }; do
 	f=$SRC_DIR/selftests/config.$ARCH-$w
 	[ -f "$f" ] || f=$SRC_DIR/selftests/config.$w
@@ -23,14 +23,17 @@ for w in ${VARIANT//-/ }; do
 done
 # Bump RECIPE when the build steps below change.
 RECIPE=1
-KEY=$(key_of "$RECIPE" "$KSRC_VER" "$ROOT" "${FRAGS[@]}")
+# The root by its name (its own content key), not its path: a cache moved elsewhere stays warm.
+KEY=$(key_of "$RECIPE" "$KSRC_VER" "${ROOT##*/}" "${FRAGS[@]}")
 NAME=$ARCH${VARIANT:+-$VARIANT}
 B=$CACHE/build/$NAME-$KEY
 if [ -f "$B/.complete" ]; then echo "$B"; exit 0; fi
 if [ -z "${LAB_LOCKED_KERNEL:-}" ]; then LAB_LOCKED_KERNEL=1 exec flock "$CACHE/.kernel-$NAME.lock" "$0" "$@"; fi
 # Start from the newest earlier build of this kernel, if any: Kbuild then rebuilds only what
 # the changed inputs touch.
-prev=$(ls -dt "$CACHE/build/$NAME"-* 2>/dev/null | grep -vxF "$B" | head -n1 || true)
+# (Exactly NAME-KEY: x86_64-* would also match x86_64-debug-*.)
+builds() { ls -dt "$CACHE/build/$NAME"-???????????????? 2>/dev/null || true; }
+prev=$(builds | grep -vxF "$B" | head -n1 || true)
 if [ -n "$prev" ] && [ ! -e "$B" ]; then
 	log "reusing $prev for an incremental build"
 	rm -f "$prev/.complete"
@@ -48,7 +51,7 @@ MK=(make -C "$KSRC" O="$B" ARCH="$KARCH" LLVM=1 -j"$J")
 	# Every option a fragment asks for must have survived Kconfig, unless a later fragment (a
 	# VARIANT, e.g. 64k pages over config.arm64's 4K) sets the same symbol again.
 	bad=0
-	for ((i = 1; i < ${#FRAGS[@]}; i++)); do
+	for ((i = 0; i < ${#FRAGS[@]}; i++)); do
 		while IFS= read -r line; do
 			case $line in CONFIG_*=*) ;; *) continue ;; esac
 			later=("${FRAGS[@]:i+1}")
@@ -63,7 +66,7 @@ MK=(make -C "$KSRC" O="$B" ARCH="$KARCH" LLVM=1 -j"$J")
 [ -f "$B/$IMAGE" ] || die "no $IMAGE after the build"
 ln -sf "$IMAGE" "$B/kernel-image"
 touch "$B/.complete"
-for old in "$CACHE/build/$NAME"-*; do
+for old in $(builds); do
 	[ "$old" = "$B" ] || rm -rf "$old"
 done
 echo "$B"
