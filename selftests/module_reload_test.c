@@ -7,7 +7,9 @@
  *   unload_module                endpoints unbound, the IOMMU device released, module removed
  *   iommu_gone                   no IOMMU instance, no group, no device with an iommu_group left
  *   no_kmemleak_after_unload     kmemleak finds no unreferenced object allocated from the module
- *   reload_module                finit_module() again: the IOMMU and every group come back
+ *   reload_module                finit_module() again, while a child asks the PCI bus to probe
+ *                                every endpoint over and over: the IOMMU and every group come
+ *                                back, no endpoint probed in the middle of the registration
  *   endpoints_work_after_reload  the endpoints' drivers bound again, disks hash right
  *
  * The tests run in order and hand state to each other through STATE_FILE (every test runs in
@@ -15,7 +17,9 @@
  */
 #include <elf.h>
 #include <stdint.h>
+#include <signal.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 
 #include "kselftest_harness.h"
 #include "viommu_util.h"
@@ -471,12 +475,45 @@ TEST(no_kmemleak_after_unload)
 				   "in its code ranges)", s.module, found);
 }
 
+/*
+ * A probe storm: from the moment the IOMMU instance appears in sysfs, a child writes every
+ * endpoint to /sys/bus/pci/drivers_probe, over and over, so that endpoint driver probes overlap
+ * the IOMMU core's registration walk (an endpoint bound in the middle of it was once skipped and
+ * left untranslated, silently). Returns the child's pid, or -errno.
+ */
+static pid_t start_probe_storm(const struct state *s, double seconds)
+{
+	double end = now_seconds() + seconds;
+	pid_t pid = fork();
+	int i;
+
+	if (pid)
+		return pid < 0 ? -errno : pid;
+	while (count_entries(IOMMU_CLASS_DIR) < 1 && now_seconds() < end)
+		;
+	while (now_seconds() < end)
+		for (i = 0; i < s->n_eps; i++)
+			if (s->eps[i].driver[0])
+				pci_probe(s->eps[i].bdf);
+	_exit(0);
+}
+
+/* Stops the probe storm. */
+static void stop_probe_storm(pid_t pid)
+{
+	if (pid <= 0)
+		return;
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
 TEST(reload_module)
 {
 	char path[PATH_MAX], params[256];
 	struct pci_dev_info *devs;
 	int fd, i, n, ret, missing = 0;
 	struct state s;
+	pid_t storm;
 	double end;
 
 	ASSERT_EQ(0, state_load(&s)) TH_LOG("%s missing: unload_module did not run", STATE_FILE);
@@ -492,9 +529,13 @@ TEST(reload_module)
 	xsnprintf(path, sizeof(path), "%s/%s.ko", MODULE_DIR, s.module);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, fd) TH_LOG("%s: %s", path, strerror(errno));
+	storm = start_probe_storm(&s, 20);
+	EXPECT_LT(0, storm) TH_LOG("fork: %s", strerror(-storm));
 	ret = syscall(SYS_finit_module, fd, params, 0) ? -errno : 0;
 	close(fd);
 	TH_LOG("finit_module(%s, \"%s\"): %s", path, params, ret ? strerror(-ret) : "ok");
+	if (ret)
+		stop_probe_storm(storm);
 	ASSERT_EQ(0, ret);
 	ASSERT_TRUE(module_loaded(s.module));
 
@@ -502,6 +543,8 @@ TEST(reload_module)
 	while (count_entries(IOMMU_CLASS_DIR) < 1 && now_seconds() < end)
 		usleep(20000);
 	EXPECT_EQ(1, count_entries(IOMMU_CLASS_DIR)) TH_LOG("no IOMMU instance after the reload");
+	/* Registration happens in the driver's probe, within finit_module: the walk is over. */
+	stop_probe_storm(storm);
 	n = pci_list(&devs);
 	ASSERT_LT(0, n);
 	for (i = 0; i < s.n_eps; i++) {

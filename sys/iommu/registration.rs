@@ -60,6 +60,18 @@ impl<T: IommuOps> Registration<T> {
         if inst.is_null() {
             return Err(ENOMEM);
         }
+        // No endpoint driver may bind from the moment the instance is visible (in sysfs, then
+        // to the core) until the core's walk of the endpoints is done (see `ProbeBarrier`): it
+        // would be skipped, or after the deferred-probe timeout bind without an IOMMU, and run
+        // untranslated.
+        let barrier = match ProbeBarrier::new(hwdev) {
+            Ok(b) => b,
+            Err(e) => {
+                // SAFETY: `inst` was added above.
+                unsafe { hb::viommu_iommu_inst_del(inst) };
+                return Err(e);
+            }
+        };
         // SAFETY: `iommu` is pinned and zeroed; `dev` is valid; the format takes one string.
         let r = to_result(unsafe {
             bindings::iommu_device_sysfs_add(
@@ -76,19 +88,6 @@ impl<T: IommuOps> Registration<T> {
             unsafe { hb::viommu_iommu_inst_del(inst) };
             return Err(e);
         }
-        // No endpoint driver may bind during the core's walk of the endpoints (see
-        // `ProbeBarrier`): it would be skipped and run untranslated.
-        let barrier = match ProbeBarrier::new(hwdev) {
-            Ok(b) => b,
-            Err(e) => {
-                // SAFETY: undo the steps above, in reverse order.
-                unsafe {
-                    bindings::iommu_device_sysfs_remove(iommu);
-                    hb::viommu_iommu_inst_del(inst);
-                }
-                return Err(e);
-            }
-        };
         // SAFETY: `iommu` was added to sysfs; the ops table is static with `owner` set.
         let r = to_result(unsafe {
             bindings::iommu_device_register(iommu, T::ops_table().as_raw(), hw)
