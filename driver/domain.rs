@@ -248,11 +248,44 @@ impl VDomain {
         self.state.lock().endpoints > 0
     }
 
+    /// Syncs the domain's requests if the device has the domain. An UNMAP the device refused
+    /// even when sent again may leave it translating memory the caller frees next: then the
+    /// domain fails closed (see [`Self::block_endpoints`]).
     fn sync_if_attached(&self) -> Result {
-        if self.attached() {
-            self.viommu.sync(&self.batch)
-        } else {
-            Ok(())
+        if !self.attached() {
+            return Ok(());
+        }
+        let r = self.viommu.sync(&self.batch);
+        if r.is_err() && self.viommu.requestq.take_stale(&self.batch) {
+            self.block_endpoints();
+        }
+        r
+    }
+
+    /// Moves every endpoint of the domain to the blocked domain, so that no stale translation
+    /// is reachable (DMA faults, visibly, until the core attaches another domain). Says so once
+    /// per occurrence. Atomic-safe (batched requests).
+    fn block_endpoints(&self) {
+        let dev = self.viommu.dev();
+        let r = self.viommu.iommu.endpoints_in(self.id).and_then(|eps| {
+            for ep in eps.iter() {
+                ep.block(self.id, &self.batch)?;
+            }
+            Ok(eps.len())
+        });
+        match r {
+            Ok(n) => dev_err!(
+                dev,
+                "domain {}: UNMAP refused twice; its {} endpoint device(s) blocked\n",
+                self.id,
+                n
+            ),
+            Err(e) => dev_err!(
+                dev,
+                "domain {}: UNMAP refused twice, and blocking its endpoints failed: {:?}\n",
+                self.id,
+                e
+            ),
         }
     }
 }
@@ -321,6 +354,19 @@ impl DomainOps for VDomain {
         let Some(size) = pgsize.checked_mul(pgcount) else {
             return 0;
         };
+        let Some(last) = range_last(iova, size as u64) else {
+            return 0;
+        };
+        // Allocated before the lock (atomic: unmap may be called in atomic context), encoded
+        // again under it with the range the record gives.
+        let unmap = |virt_start, virt_end| Request::Unmap {
+            domain: domain.id,
+            virt_start,
+            virt_end,
+        };
+        let Ok(mut req) = domain.viommu.prepare(&unmap(iova, last), Gfp::Atomic) else {
+            return 0;
+        };
         let mut guard = domain.state.lock();
         let st = &mut *guard;
         let attached = st.endpoints > 0;
@@ -347,13 +393,10 @@ impl DomainOps for VDomain {
                 ..
             } => {
                 if attached {
-                    let req = Request::Unmap {
-                        domain: domain.id,
-                        virt_start,
-                        virt_end,
-                    };
-                    // Under the lock (the range depends on the record): atomic allocation.
-                    if domain.viommu.queue(&req, &domain.batch).is_err() {
+                    let queued = req
+                        .set_unmap(unmap(virt_start, virt_end))
+                        .and_then(|()| domain.viommu.queue_prepared(req, &domain.batch));
+                    if queued.is_err() {
                         return 0;
                     }
                 }

@@ -4,7 +4,7 @@
 //! endpoint's reserved regions and attach/detach bookkeeping ([`Endpoint`]). The `iommu_ops`
 //! callbacks that use them are in `ops.rs`.
 
-use super::{domain::VDomain, Viommu};
+use super::{domain::VDomain, requestq::Batch, Viommu};
 use crate::sys::iommu::{Domain, Ida};
 use crate::uapi::{
     config::DeviceConfig,
@@ -56,6 +56,19 @@ impl IommuState {
                     // Under a spinlock: atomic allocation.
                     out.push(d.clone(), GFP_ATOMIC)?;
                 }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The endpoints attached to paging domain `id` (atomic-safe).
+    pub(super) fn endpoints_in(&self, id: u32) -> Result<KVec<Arc<Endpoint>>> {
+        let table = self.endpoints.lock();
+        let mut out = KVec::new();
+        for ep in table.values() {
+            if matches!(&*ep.attached.lock(), Attached::Paging(d) if d.id() == id) {
+                // Under a spinlock: atomic allocation.
+                out.push(ep.clone(), GFP_ATOMIC)?;
             }
         }
         Ok(out)
@@ -221,6 +234,32 @@ impl Endpoint {
             return Err(e);
         }
         self.set_attached(Attached::Paging(domain));
+        Ok(())
+    }
+
+    /// Moves every ID from paging domain `from` to the blocked domain (DETACH when there is
+    /// none) with batched requests of `batch`, and records it. Atomic-safe.
+    pub(super) fn block(&self, from: u32, batch: &Arc<Batch>) -> Result {
+        let blocked = self.viommu.iommu.blocked_id(&self.viommu.config);
+        for &ep in self.ids.iter() {
+            let req = match blocked {
+                Some(domain) => Request::Attach {
+                    domain,
+                    endpoint: ep,
+                    bypass: false,
+                },
+                None => Request::Detach {
+                    domain: from,
+                    endpoint: ep,
+                },
+            };
+            self.viommu.queue(&req, batch)?;
+        }
+        self.viommu.sync(batch)?;
+        self.set_attached(match blocked {
+            Some(_) => Attached::Blocked,
+            None => Attached::None,
+        });
         Ok(())
     }
 

@@ -42,6 +42,11 @@ struct Meta {
     used: u32,
     /// The batch a queued request belongs to (its reply is folded there).
     owner: Option<Arc<Batch>>,
+    /// An UNMAP: if the device refuses it, it is sent once more (until the device confirms it,
+    /// it may still translate memory the caller frees next).
+    unmap: Option<request::Request>,
+    /// Already sent twice.
+    retried: bool,
 }
 
 /// Progress of one owner's batched requests.
@@ -53,6 +58,9 @@ struct BatchState {
     completed: u64,
     /// Replies not yet reported by `sync`.
     fold: BatchFold,
+    /// An UNMAP of the batch was refused even when sent again: the device may still translate
+    /// that range (see [`RequestQueue::take_stale`]).
+    stale: bool,
 }
 
 /// The batched requests of one owner (a paging domain), accounted under the queue's lock.
@@ -69,10 +77,23 @@ impl Request {
             waited: false,
             used: 0,
             owner: None,
+            unmap: matches!(req, request::Request::Unmap { .. }).then_some(req),
+            retried: false,
         };
         let mut buf = Buffer::new(meta, layout.readable, layout.writable, gfp)?;
         req.encode(buf.bytes_mut(), probe_size).map_err(req_err)?;
         Ok(Self(buf))
+    }
+
+    /// Re-encodes an UNMAP buffer for another range (the buffer is allocated before the range
+    /// is known: before the domain lock).
+    pub(crate) fn set_unmap(&mut self, req: request::Request) -> Result {
+        if !matches!(req, request::Request::Unmap { .. }) || self.0.ctx.unmap.is_none() {
+            return Err(EINVAL);
+        }
+        req.encode(self.0.bytes_mut(), 0).map_err(req_err)?;
+        self.0.ctx.unmap = Some(req);
+        Ok(())
     }
 
     /// Outcome reported by the device: status, and a used length covering the whole reply.
@@ -282,6 +303,13 @@ impl RequestQueue {
         self.report(&fold)
     }
 
+    /// Whether an UNMAP of `batch` failed even when sent again (or could not be sent again)
+    /// since the last call: the device may still translate its range. Clears the flag.
+    pub(crate) fn take_stale(&self, batch: &Batch) -> bool {
+        let mut st = self.state.lock();
+        core::mem::take(&mut batch.0.access_mut(&mut *st).stale)
+    }
+
     /// One more poll found replies missing: fails on a dead queue or once [`TIMEOUT_MS`] has
     /// passed since the first empty poll (the clock is read only then).
     fn check_waiting(&self, st: &mut State, start: &mut Option<Instant<Monotonic>>) -> Result {
@@ -335,25 +363,77 @@ impl RequestQueue {
         }
     }
 
-    /// Takes back every used buffer: folds batched replies, hands the waited one to `send`.
+    /// Takes back every used buffer: folds batched replies, hands the waited one to `send`,
+    /// sends a refused UNMAP once more.
     fn drain(&self, st: &mut State) {
+        let mut resent = false;
         while let Some((mut buf, used)) = st.vq.get_buf() {
             buf.ctx.used = used;
-            let owner = buf.ctx.owner.take();
             if buf.ctx.waited {
                 st.vq.disable_cb();
                 st.reply = Some(buf);
                 self.done.complete();
-            } else {
-                st.completed += 1;
-                let result = Request(buf).result();
-                if let Some(owner) = owner {
-                    let b = owner.0.access_mut(st);
-                    b.completed += 1;
-                    b.fold.push(result);
+                continue;
+            }
+            let req = Request(buf);
+            let result = req.result();
+            let mut buf = req.0;
+            if let Err(e) = result {
+                match self.resend(st, buf, e) {
+                    Ok(()) => {
+                        resent = true;
+                        continue;
+                    }
+                    Err(b) => buf = b,
                 }
             }
+            st.completed += 1;
+            let stale = result.is_err() && buf.ctx.retried;
+            if let Some(owner) = buf.ctx.owner.take() {
+                let b = owner.0.access_mut(st);
+                b.completed += 1;
+                b.fold.push(result);
+                b.stale |= stale;
+            }
         }
+        if resent {
+            st.vq.kick();
+        }
+    }
+
+    /// Posts a refused UNMAP again, once; gives `buf` back when it is not resent.
+    fn resend(
+        &self,
+        st: &mut State,
+        mut buf: KBox<Buffer<Meta>>,
+        err: ReqError,
+    ) -> core::result::Result<(), KBox<Buffer<Meta>>> {
+        let Some(req) = buf.ctx.unmap else {
+            return Err(buf);
+        };
+        if buf.ctx.retried {
+            dev_err!(
+                self.vdev.as_ref(),
+                "{:?} refused twice ({:?}): the device may still translate that range\n",
+                req,
+                err
+            );
+            return Err(buf);
+        }
+        buf.ctx.retried = true;
+        if req.encode(buf.bytes_mut(), self.probe_size).is_err() {
+            return Err(buf);
+        }
+        self.inject(&mut buf);
+        if printk_ratelimit() {
+            dev_warn!(
+                self.vdev.as_ref(),
+                "{:?} refused ({:?}): sending it again\n",
+                req,
+                err
+            );
+        }
+        st.vq.add(buf).map_err(|(_, b)| b)
     }
 
     /// The device did not answer in time: break it (once). Its buffers stay owned by the

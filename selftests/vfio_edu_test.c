@@ -1175,4 +1175,76 @@ TEST_F_TIMEOUT(edu, injected_replay_failure_fails_attach_cleanly, TEST_TIMEOUT_S
 		      "attach after a refused replay");
 }
 
+/*
+ * An UNMAP the device refuses once: the driver sends it again, so that the device does not keep
+ * translating memory the caller frees next. The same IOVA then maps again (a device still
+ * holding the old mapping refuses that MAP as an overlap) and DMA goes through the new mapping.
+ */
+TEST_F_TIMEOUT(edu, injected_unmap_failure_is_retried, TEST_TIMEOUT_S)
+{
+	struct vfio_iommu_type1_dma_unmap unmap = {
+		.argsz = sizeof(unmap),
+		.iova = VICTIM_IOVA,
+	};
+	char inject[PATH_MAX], state[64] = "";
+
+	INJECT_OR_SKIP(inject);
+	type1_open(_metadata, self);
+	RETURN_IF_SKIPPED();
+	type1_map(_metadata, self, self->src, SRC_IOVA);
+	type1_map(_metadata, self, self->victim, VICTIM_IOVA);
+	ASSERT_EQ(0, write_text(inject, "unmap 1"));
+	unmap.size = self->buf_size;
+	ASSERT_EQ(0, ioctl(self->container, VFIO_IOMMU_UNMAP_DMA, &unmap))
+		TH_LOG("VFIO_IOMMU_UNMAP_DMA: %s", strerror(errno));
+	ASSERT_LE(0, read_text(inject, state, sizeof(state)));
+	EXPECT_STREQ("off", state) TH_LOG("the injection was not consumed by that UNMAP");
+	EXPECT_FALSE(iova_mapped(_metadata, VICTIM_IOVA)) TH_LOG("the range is still recorded");
+	/* The device forgot the range too: the same IOVA maps again, to another buffer. */
+	type1_map(_metadata, self, self->dst, VICTIM_IOVA);
+	type1_device(_metadata, self);
+	edu_roundtrip(_metadata, self, self->src, SRC_IOVA, self->dst, VICTIM_IOVA, 0x5a5a03,
+		      "after a refused UNMAP");
+}
+
+/*
+ * An UNMAP the device refuses twice: the device may still translate the range, to memory the
+ * caller frees next. The driver fails closed: the domain's endpoints go to the blocked domain,
+ * so a DMA write to the unmapped IOVA does not reach the page that was mapped there.
+ */
+TEST_F_TIMEOUT(edu, injected_unmap_refused_twice_blocks_the_domain, TEST_TIMEOUT_S)
+{
+	struct vfio_iommu_type1_dma_unmap unmap = {
+		.argsz = sizeof(unmap),
+		.iova = VICTIM_IOVA,
+	};
+	char inject[PATH_MAX], state[64] = "";
+	size_t k;
+
+	INJECT_OR_SKIP(inject);
+	type1_open(_metadata, self);
+	RETURN_IF_SKIPPED();
+	type1_map(_metadata, self, self->src, SRC_IOVA);
+	type1_map(_metadata, self, self->victim, VICTIM_IOVA);
+	type1_device(_metadata, self);
+	edu_roundtrip(_metadata, self, self->src, SRC_IOVA, self->victim, VICTIM_IOVA, 0x5a5a04,
+		      "victim mapped");
+	ASSERT_EQ(0, write_text(inject, "unmap 2"));
+	unmap.size = self->buf_size;
+	ASSERT_EQ(0, ioctl(self->container, VFIO_IOMMU_UNMAP_DMA, &unmap))
+		TH_LOG("VFIO_IOMMU_UNMAP_DMA: %s", strerror(errno));
+	ASSERT_LE(0, read_text(inject, state, sizeof(state)));
+	EXPECT_STREQ("off", state) TH_LOG("the UNMAP was not sent twice");
+	fill_pattern(self->src, EDU_BUF_SIZE, 0xdddd);
+	ASSERT_EQ(0, edu_dma(self, SRC_IOVA, false, EDU_BUF_SIZE));
+	memset(self->victim, 0xa5, EDU_BUF_SIZE);
+	ASSERT_EQ(0, edu_dma(self, VICTIM_IOVA, true, EDU_BUF_SIZE))
+		TH_LOG("edu -> RAM to the unmapped IOVA did not complete");
+	for (k = 0; k < EDU_BUF_SIZE && self->victim[k] == 0xa5; k++)
+		;
+	EXPECT_EQ(EDU_BUF_SIZE, k) TH_LOG("edu wrote the page unmapped at 0x%llx (byte %zu): "
+					  "the refused UNMAP left a stale translation",
+					  (unsigned long long)VICTIM_IOVA, k);
+}
+
 TEST_HARNESS_MAIN
