@@ -19,7 +19,10 @@ use kernel::{
     new_spinlock_irq,
     prelude::*,
     rbtree::{RBTree, RBTreeNodeReservation},
-    sync::{Arc, ArcBorrow, SpinLockIrq},
+    sync::{
+        atomic::{Atomic, Relaxed},
+        Arc, ArcBorrow, SpinLockIrq,
+    },
 };
 
 /// The [`MappingStore`] of a domain for one operation: the tree, plus at most one node allocated
@@ -89,6 +92,8 @@ pub(crate) struct VDomain {
     id: u32,
     /// The domain's MAP/UNMAP requests on the queue: `sync` waits for and reports these only.
     batch: Arc<Batch>,
+    /// `endpoints > 0`, written under `state`'s lock, read without it by the syncs.
+    attached: Atomic<bool>,
     #[pin]
     state: SpinLockIrq<DomainState>,
 }
@@ -140,6 +145,7 @@ impl VDomain {
                 viommu: viommu.clone(),
                 id,
                 batch,
+                attached: Atomic::new(false),
                 state <- new_spinlock_irq!(DomainState { tree: RBTree::new(), endpoints: 0 }),
             }? Error),
         );
@@ -188,6 +194,7 @@ impl VDomain {
             let mut st = self.state.lock();
             let first = st.endpoints == 0;
             st.endpoints = st.endpoints.saturating_add(1);
+            self.attached.store(true, Relaxed);
             let mut n = 0usize;
             if first {
                 for m in st.mappings(None).iter() {
@@ -221,6 +228,7 @@ impl VDomain {
     pub(crate) fn endpoint_detached(&self) {
         let mut st = self.state.lock();
         st.endpoints = st.endpoints.saturating_sub(1);
+        self.attached.store(st.endpoints > 0, Relaxed);
     }
 
     /// Writes one line per mapping: domain ID, first and last IOVA, physical address, flags
@@ -245,7 +253,7 @@ impl VDomain {
     }
 
     fn attached(&self) -> bool {
-        self.state.lock().endpoints > 0
+        self.attached.load(Relaxed)
     }
 
     /// Syncs the domain's requests if the device has the domain. An UNMAP the device refused

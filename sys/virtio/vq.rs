@@ -15,9 +15,13 @@ use core::{ffi::c_void, marker::PhantomData, ptr::NonNull};
 use kernel::{
     alloc::Flags,
     bindings::scatterlist,
-    new_spinlock_irq,
+    new_mutex,
     prelude::*,
-    sync::{aref::ARef, Arc, SpinLockIrq},
+    sync::{
+        aref::ARef,
+        atomic::{Acquire, Atomic, Full},
+        rcu, Arc, Mutex,
+    },
 };
 
 /// A buffer for a virtqueue: a kmalloc'd byte area whose first `readable` bytes the device
@@ -74,29 +78,30 @@ unsafe fn drop_token<C>(token: *mut c_void) {
     drop(unsafe { KBox::from_raw(token.cast::<Buffer<C>>()) });
 }
 
-/// Liveness of the queues of a device, under an IRQ-safe lock taken by every queue operation.
-struct GroupState {
-    alive: bool,
-    /// Per queue index: how to free its tokens (set when the queue is claimed).
-    droppers: KVec<Option<TokenDrop>>,
-}
-
 /// The virtqueues of one device: killed (reset, buffers freed, `del_vqs`) at unbind or when
 /// the last reference goes, whichever comes first.
 ///
+/// Revocation as in `Revocable`, with no lock of its own on the queue operations: each runs in
+/// an RCU read-side critical section and checks `alive`; `kill` clears `alive` and waits for a
+/// grace period before it stops the device and deletes the queues. A queue operation is thus
+/// one lock acquisition: its caller's (a `Virtqueue` is used through `&mut`).
+///
 /// # Invariants
 ///
-/// `vqs` are the queues `find_vqs` created for `dev`; they exist while `state.alive`.
+/// `vqs` are the queues `find_vqs` created for `dev`; they exist while `alive` is true and, once
+/// it is false, until every RCU read-side critical section that saw it true has ended.
 #[pin_data(PinnedDrop)]
 pub(crate) struct VqGroup {
     dev: ARef<Device>,
     vqs: KVec<NonNull<bindings::virtqueue>>,
+    alive: Atomic<bool>,
+    /// Per queue index: how to free its tokens (set when the queue is claimed; taken by `kill`).
     #[pin]
-    state: SpinLockIrq<GroupState>,
+    droppers: Mutex<KVec<Option<TokenDrop>>>,
 }
 
-// SAFETY: The virtqueue pointers are only used under `state`'s lock while alive, and the virtio
-// functions used may be called from any thread.
+// SAFETY: The virtqueue pointers are only used while alive (see the invariant), each queue by
+// the one owner of its `Virtqueue`, and the virtio functions used may be called from any thread.
 unsafe impl Send for VqGroup {}
 // SAFETY: See above.
 unsafe impl Sync for VqGroup {}
@@ -117,15 +122,12 @@ impl VqGroup {
             vqs.push(NonNull::new(vq).ok_or(EINVAL)?, GFP_KERNEL)?;
             droppers.push(None, GFP_KERNEL)?;
         }
-        let state = GroupState {
-            alive: true,
-            droppers,
-        };
         let group = Arc::pin_init(
             try_pin_init!(Self {
                 dev,
                 vqs,
-                state <- new_spinlock_irq!(state, "viommu_vqs"),
+                alive: Atomic::new(true),
+                droppers <- new_mutex!(droppers, "viommu_vqs"),
             }? Error),
             GFP_KERNEL,
         )?;
@@ -143,17 +145,15 @@ impl VqGroup {
     }
 
     /// Stops the device and deletes its queues now, freeing every buffer still in them; later
-    /// operations on the queues fail. Idempotent; process context.
+    /// operations on the queues fail. Idempotent; process context (it may sleep).
     pub(super) fn kill(&self) {
-        let droppers = {
-            let mut st = self.state.lock();
-            if !st.alive {
-                return;
-            }
-            st.alive = false;
-            core::mem::take(&mut st.droppers)
-        };
-        // No queue operation runs or can start any more (they check `alive` under the lock).
+        if !self.alive.xchg(false, Full) {
+            return;
+        }
+        // Every queue operation that saw `alive` ends within this grace period; later ones see
+        // it false.
+        rcu::synchronize_rcu();
+        let droppers = core::mem::take(&mut *self.droppers.lock());
         self.dev.stop();
         for (vq, dropper) in self.vqs.iter().zip(droppers.iter()) {
             let Some(dropper) = dropper else { continue };
@@ -168,7 +168,8 @@ impl VqGroup {
                 unsafe { dropper(token) };
             }
         }
-        // SAFETY: The device is stopped and no queue operation can run: the rings are unused.
+        // SAFETY: The device is stopped and no queue operation can run (see above): the rings
+        // are unused.
         unsafe { bindings::viommu_virtio_del_vqs(self.dev.raw()) };
     }
 }
@@ -199,8 +200,8 @@ pub(crate) struct Virtqueue<C: Send + 'static> {
     _buffers: PhantomData<KBox<Buffer<C>>>,
 }
 
-// SAFETY: The queue is only used under the group lock; the buffers it owns are `Send` when `C`
-// is.
+// SAFETY: The queue is only used through `&mut self` while alive; the buffers it owns are `Send`
+// when `C` is.
 unsafe impl<C: Send + 'static> Send for Virtqueue<C> {}
 
 impl<C: Send + 'static> Virtqueue<C> {
@@ -210,8 +211,8 @@ impl<C: Send + 'static> Virtqueue<C> {
         let group = handle.group;
         let vq = *group.vqs.get(handle.index).ok_or(EINVAL)?;
         {
-            let mut st = group.state.lock();
-            let slot = st.droppers.get_mut(handle.index).ok_or(ENODEV)?;
+            let mut droppers = group.droppers.lock();
+            let slot = droppers.get_mut(handle.index).ok_or(ENODEV)?;
             *slot = Some(drop_token::<C> as TokenDrop);
         }
         Ok(Self {
@@ -222,6 +223,13 @@ impl<C: Send + 'static> Virtqueue<C> {
         })
     }
 
+    /// An RCU read-side critical section in which the queue exists, or `None` once killed.
+    fn live(&self) -> Option<rcu::Guard> {
+        let guard = rcu::read_lock();
+        // Seen alive inside the section: the queue outlives `guard` (`VqGroup`'s invariant).
+        self.group.alive.load(Acquire).then_some(guard)
+    }
+
     /// Number of buffers the device currently owns.
     pub(crate) fn in_flight(&self) -> usize {
         self.in_flight
@@ -230,18 +238,20 @@ impl<C: Send + 'static> Virtqueue<C> {
     /// Whether the queue was killed (device unbound) or the virtio core marked it broken
     /// (`virtio_break_device`, a transport error): no reply will come.
     pub(crate) fn is_dead(&self) -> bool {
-        let st = self.group.state.lock();
-        // SAFETY: `vq` exists while alive (lock held).
-        !st.alive || unsafe { bindings::virtqueue_is_broken(self.vq.as_ptr()) }
+        let Some(_live) = self.live() else {
+            return true;
+        };
+        // SAFETY: `vq` exists (`_live`).
+        unsafe { bindings::virtqueue_is_broken(self.vq.as_ptr()) }
     }
 
     /// Posts `buf`: its readable part as device-readable, the rest as device-writable. Does not
     /// notify the device (see [`Virtqueue::kick`]). On failure (`ENOSPC`: ring full; `ENODEV`:
     /// queue killed) the buffer is given back.
     ///
-    /// The ring is updated under the group's IRQ-safe lock, so whatever the virtio core allocates
-    /// there (an indirect descriptor table) is allocated with `GFP_ATOMIC`; when that fails it
-    /// falls back to direct descriptors. Callers may hold their own IRQ-safe locks.
+    /// Whatever the virtio core allocates here (an indirect descriptor table) is allocated with
+    /// `GFP_ATOMIC` (callers hold their IRQ-safe queue lock, and this runs in an RCU read-side
+    /// section); when that fails it falls back to direct descriptors.
     pub(crate) fn add(
         &mut self,
         mut buf: KBox<Buffer<C>>,
@@ -275,11 +285,10 @@ impl<C: Send + 'static> Virtqueue<C> {
         let outs = u32::from(readable > 0);
         let token = KBox::into_raw(buf);
         let ret = {
-            let st = self.group.state.lock();
-            if st.alive {
-                // SAFETY: `vq` exists while alive (lock held); the scatterlists describe memory
-                // owned by `token`, which the queue owns from now on (returned by
-                // `get_buf`/`detach_unused`, freed by `kill`, or given back below).
+            if let Some(_live) = self.live() {
+                // SAFETY: `vq` exists (`_live`); the scatterlists describe memory owned by
+                // `token`, which the queue owns from now on (returned by `get_buf`/
+                // `detach_unused`, freed by `kill`, or given back below).
                 unsafe {
                     bindings::virtqueue_add_sgs(
                         self.vq.as_ptr(),
@@ -304,36 +313,36 @@ impl<C: Send + 'static> Virtqueue<C> {
 
     /// Notifies the device of posted buffers; returns false if the device is broken or gone.
     pub(crate) fn kick(&mut self) -> bool {
-        let st = self.group.state.lock();
-        // SAFETY: `vq` exists while alive (lock held).
-        st.alive && unsafe { bindings::virtqueue_kick(self.vq.as_ptr()) }
+        let Some(_live) = self.live() else {
+            return false;
+        };
+        // SAFETY: `vq` exists (`_live`).
+        unsafe { bindings::virtqueue_kick(self.vq.as_ptr()) }
     }
 
     /// Stops used-buffer notifications (callbacks) for this queue; a hint, not a guarantee.
     pub(crate) fn disable_cb(&mut self) {
-        let st = self.group.state.lock();
-        if st.alive {
-            // SAFETY: `vq` exists while alive (lock held).
+        if let Some(_live) = self.live() {
+            // SAFETY: `vq` exists (`_live`).
             unsafe { bindings::virtqueue_disable_cb(self.vq.as_ptr()) };
         }
     }
 
     /// Re-enables callbacks; returns false if used buffers are already pending (drain them).
     pub(crate) fn enable_cb(&mut self) -> bool {
-        let st = self.group.state.lock();
-        // SAFETY: `vq` exists while alive (lock held).
-        !st.alive || unsafe { bindings::virtqueue_enable_cb(self.vq.as_ptr()) }
+        let Some(_live) = self.live() else {
+            return true;
+        };
+        // SAFETY: `vq` exists (`_live`).
+        unsafe { bindings::virtqueue_enable_cb(self.vq.as_ptr()) }
     }
 
     /// Takes back the next buffer the device is done with, and the number of bytes it wrote.
     pub(crate) fn get_buf(&mut self) -> Option<(KBox<Buffer<C>>, u32)> {
         let mut len = 0u32;
         let token = {
-            let st = self.group.state.lock();
-            if !st.alive {
-                return None;
-            }
-            // SAFETY: `vq` exists while alive (lock held).
+            let _live = self.live()?;
+            // SAFETY: `vq` exists (`_live`).
             unsafe { bindings::virtqueue_get_buf(self.vq.as_ptr(), &mut len) }
         };
         let token = NonNull::new(token)?;
@@ -347,12 +356,12 @@ impl<C: Send + 'static> Virtqueue<C> {
     /// device is live (it could still write the buffer).
     pub(crate) fn detach_unused(&mut self) -> Option<KBox<Buffer<C>>> {
         let token = {
-            let st = self.group.state.lock();
-            if !st.alive || self.group.dev.is_live() {
+            let _live = self.live()?;
+            if self.group.dev.is_live() {
                 return None;
             }
-            // SAFETY: `vq` exists while alive (lock held) and the device is stopped: it no
-            // longer owns the buffers.
+            // SAFETY: `vq` exists (`_live`) and the device is stopped: it no longer owns the
+            // buffers.
             unsafe { bindings::virtqueue_detach_unused_buf(self.vq.as_ptr()) }
         };
         let token = NonNull::new(token)?;
