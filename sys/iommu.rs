@@ -24,6 +24,7 @@ mod fault;
 mod ida;
 mod ops;
 mod registration;
+mod registry;
 mod resv;
 
 pub(crate) use device::{add_fwspec_ids, is_bound, link_consumer, parent};
@@ -33,6 +34,7 @@ pub(crate) use fault::{fault_ratelimit, report_fault, FaultAccess};
 pub(crate) use ida::Ida;
 pub(crate) use ops::{Cap, Identity, IommuOps, OpsTable, StaticDomain};
 pub(crate) use registration::Registration;
+pub(crate) use registry::init as init_registry;
 pub(crate) use resv::ResvList;
 
 /// Re-exports for [`declare_iommu_ops!`](crate::declare_iommu_ops); not for direct use.

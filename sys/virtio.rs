@@ -204,11 +204,36 @@ impl<T: Driver> Adapter<T> {
     }
 }
 
-/// Declares a module with a single virtio driver (as `module_platform_driver!`).
+/// Declares a module with a single virtio driver (as `module_platform_driver!`; the expansion is
+/// `kernel::module_driver!`'s), whose initialisation first sets up the layer's global state
+/// ([`crate::sys::init`]), then registers the driver.
 #[macro_export]
 macro_rules! module_virtio_driver {
-    ($($f:tt)*) => {
-        ::kernel::module_driver!(<T>, $crate::sys::virtio::Adapter<T>, { $($f)* });
+    (type: $type:ty, $($f:tt)*) => {
+        #[::kernel::prelude::pin_data]
+        struct DriverModule {
+            #[pin]
+            _driver: ::kernel::driver::Registration<$crate::sys::virtio::Adapter<$type>>,
+        }
+
+        impl ::kernel::InPlaceModule for DriverModule {
+            fn init(
+                module: &'static ::kernel::ThisModule,
+            ) -> impl ::pin_init::PinInit<Self, ::kernel::error::Error> {
+                $crate::sys::init();
+                ::kernel::try_pin_init!(Self {
+                    _driver <- ::kernel::driver::Registration::new(
+                        <Self as ::kernel::ModuleMetadata>::NAME,
+                        module,
+                    ),
+                })
+            }
+        }
+
+        ::kernel::prelude::module! {
+            type: DriverModule,
+            $($f)*
+        }
     };
 }
 

@@ -174,34 +174,16 @@ impl<T: IommuOps> Adapter<T> {
     /// # Safety
     ///
     /// Only called by the IOMMU core, as the C callback of the same name.
-    unsafe extern "C" fn get_inst(data: *mut ffi::c_void) -> *mut ffi::c_void {
-        let inst: Arc<T::Instance> =
-            // SAFETY: `data` is the `Arc::into_raw` held by a live `Registration<T>` (the registry
-            // lock is held by the caller, so the registration cannot drop it meanwhile).
-            unsafe { ArcBorrow::<T::Instance>::from_raw(data.cast_const().cast()) }.into();
-        Arc::into_raw(inst).cast_mut().cast::<ffi::c_void>()
-    }
-
-    /// # Safety
-    ///
-    /// Only called by the IOMMU core, as the C callback of the same name.
     unsafe extern "C" fn probe_device(dev: *mut bindings::device) -> *mut bindings::iommu_device {
-        let mut iommu: *mut bindings::iommu_device = core::ptr::null_mut();
         let r = (|| -> Result<*mut bindings::iommu_device> {
             // SAFETY: the core passes a valid device whose fwspec (if any) is stable.
             let fwspec = unsafe { hb::viommu_iommu_fwspec_get(dev) };
             if fwspec.is_null() {
                 return Err(ENODEV);
             }
-            // SAFETY: `fwspec` is valid; `get_inst` matches `inst_get`'s contract.
-            let raw = unsafe {
-                hb::viommu_iommu_inst_get((*fwspec).iommu_fwnode, &mut iommu, Some(Self::get_inst))
-            };
-            if raw.is_null() {
-                return Err(ENODEV);
-            }
-            // SAFETY: `raw` is a reference produced by `get_inst`, now owned here.
-            let inst: Arc<T::Instance> = unsafe { Arc::from_raw(raw.cast_const().cast()) };
+            // SAFETY: `fwspec` is valid (see above).
+            let fwnode = unsafe { (*fwspec).iommu_fwnode };
+            let (inst, iommu) = super::registry::get::<T::Instance>(fwnode).ok_or(ENODEV)?;
             // SAFETY: the core passes a valid device.
             let d = unsafe { Device::from_raw(dev) };
             // The IDs are read here, in the callback, while the core keeps the fwspec stable
