@@ -42,7 +42,7 @@ pub(crate) use resv::ResvList;
 pub(crate) mod macro_support {
     pub(crate) use super::domain_ops::paging_domain_ops;
     pub(crate) use super::ops::{
-        blocked_domain_ops, create_iommu_ops, identity_domain_ops, this_module, StaticDomains,
-        DOMAIN_BLOCKED, DOMAIN_IDENTITY,
+        blocked_domain_ops, create_iommu_ops, identity_domain_ops, StaticDomains, DOMAIN_BLOCKED,
+        DOMAIN_IDENTITY,
     };
 }

@@ -30,6 +30,14 @@ struct fwnode_handle *viommu_iommu_dev_fwnode(struct device *dev)
 	return dev_fwnode(dev);
 }
 
+#ifdef CONFIG_IOMMU_DMA
+/*
+ * Exported by drivers/iommu/dma-iommu.c but declared only in the private drivers/iommu/dma-iommu.h,
+ * which a kernel's installed headers lack: declared here, where it is used, not in a header.
+ */
+void iommu_dma_get_resv_regions(struct device *dev, struct list_head *list);
+#endif
+
 void viommu_iommu_dma_get_resv_regions(struct device *dev, struct list_head *list)
 {
 #ifdef CONFIG_IOMMU_DMA

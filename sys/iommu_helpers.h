@@ -11,11 +11,6 @@
 #include <linux/iommu.h>
 #include <linux/list.h>
 
-#ifdef CONFIG_IOMMU_DMA
-/* Exported by drivers/iommu/dma-iommu.c but declared only in the private dma-iommu.h. */
-void iommu_dma_get_resv_regions(struct device *dev, struct list_head *list);
-#endif
-
 struct iommu_fwspec *viommu_iommu_fwspec_get(struct device *dev);
 void *viommu_iommu_priv_get(struct device *dev);
 void viommu_iommu_priv_set(struct device *dev, void *priv);

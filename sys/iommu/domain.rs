@@ -58,8 +58,8 @@ impl<T: DomainOps> Domain<T> {
         pgsize_bitmap: u64,
         data: impl PinInit<T, Error>,
     ) -> Result<Arc<Self>> {
-        // SAFETY: all-zero is a valid `iommu_domain`; the core sets type, owner and ops.
-        let mut d: bindings::iommu_domain = unsafe { core::mem::zeroed() };
+        // The core sets type, owner and ops.
+        let mut d: bindings::iommu_domain = pin_init::zeroed();
         d.pgsize_bitmap = usize::try_from(pgsize_bitmap).map_err(|_| EINVAL)?;
         d.geometry = bindings::iommu_domain_geometry {
             aperture_start: geometry.start,

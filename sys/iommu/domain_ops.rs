@@ -244,8 +244,7 @@ impl<D: DomainOps> DomainAdapter<D> {
 /// The `iommu_domain_ops` of the paging domains of `T`.
 pub(crate) const fn paging_domain_ops<T: IommuOps>() -> DomainOpsTable {
     type A<T> = DomainAdapter<<T as IommuOps>::Domain>;
-    // SAFETY: all-zero is a valid `iommu_domain_ops` (no callbacks).
-    let mut o: bindings::iommu_domain_ops = unsafe { core::mem::zeroed() };
+    let mut o: bindings::iommu_domain_ops = pin_init::zeroed();
     o.attach_dev = Some(A::<T>::attach_dev);
     o.map_pages = Some(A::<T>::map_pages);
     o.unmap_pages = Some(A::<T>::unmap_pages);
