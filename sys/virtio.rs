@@ -3,6 +3,9 @@
 //! Virtio bus abstractions: driver registration ([`Adapter`], [`Driver`], [`module_virtio_driver`]),
 //! the device ([`Device`]) and its virtqueues ([`vq`]).
 //!
+//! C headers: [`include/linux/virtio.h`](srctree/include/linux/virtio.h) and
+//! [`include/linux/virtio_config.h`](srctree/include/linux/virtio_config.h)
+//!
 //! Ordering guaranteed by the adapter (the traps of the C API):
 //! - the virtqueues are found before [`Driver::probe`] and their callbacks are routed to the
 //!   driver data only once it is published (`vdev->priv`), which happens before
@@ -14,20 +17,42 @@
 pub(crate) mod vq;
 
 use crate::sys::bindings;
-use core::{marker::PhantomData, mem::offset_of, pin::Pin, ptr::NonNull};
+use core::{
+    marker::PhantomData,
+    mem::offset_of,
+    pin::Pin,
+    ptr::NonNull, //
+};
 use kernel::{
-    device::{self, Core, CoreInternal},
-    device_id::{IdTable, RawDeviceId},
+    device::{
+        self,
+        Core,
+        CoreInternal, //
+    },
+    device_id::{
+        IdTable,
+        RawDeviceId, //
+    },
     driver,
-    error::{from_result, to_result},
+    error::{
+        from_result,
+        to_result, //
+    },
     prelude::*,
-    sync::{aref::AlwaysRefCounted, Arc},
+    sync::{
+        aref::AlwaysRefCounted,
+        Arc, //
+    },
     types::Opaque,
-    ThisModule,
+    ThisModule, //
 };
 
 use vq::VqGroup;
-pub(crate) use vq::{Buffer, Virtqueue, VqHandle};
+pub(crate) use vq::{
+    Buffer,
+    Virtqueue,
+    VqHandle, //
+};
 
 /// `VIRTIO_DEV_ANY_ID`: matches any vendor.
 const VIRTIO_DEV_ANY_ID: u32 = u32::MAX;

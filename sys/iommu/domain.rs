@@ -1,13 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Paging domains: a driver struct with the C `iommu_domain` embedded, shared as an `Arc`.
+//!
+//! C header: [`include/linux/iommu.h`](srctree/include/linux/iommu.h)
 
 use super::domain_ops::DomainOps;
 use kernel::{
     bindings,
     prelude::*,
-    sync::{Arc, ArcBorrow},
-    types::Opaque,
+    sync::{
+        Arc,
+        ArcBorrow, //
+    },
+    types::Opaque, //
 };
 
 /// The IOVA aperture of a domain (`iommu_domain_geometry`).

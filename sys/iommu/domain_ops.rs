@@ -2,11 +2,22 @@
 
 //! Paging domains: the `#[vtable]` trait [`DomainOps`] and the C `iommu_domain_ops` table
 //! built from it.
+//!
+//! C header: [`include/linux/iommu.h`](srctree/include/linux/iommu.h)
 
-use super::{domain::Domain, ops::IommuOps};
+use super::{
+    domain::Domain,
+    ops::IommuOps, //
+};
 use crate::sys::bindings as hb;
 use kernel::{
-    bindings, device::Device, error::from_result, ffi, prelude::*, sync::ArcBorrow, types::Opaque,
+    bindings,
+    device::Device,
+    error::from_result,
+    ffi,
+    prelude::*,
+    sync::ArcBorrow,
+    types::Opaque, //
 };
 
 /// Allocation context of a callback that may run in atomic context (`map_pages`).

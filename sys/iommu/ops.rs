@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The `#[vtable]` traits of an IOMMU driver and the C tables built from them.
+//!
+//! C header: [`include/linux/iommu.h`](srctree/include/linux/iommu.h)
 
 use super::{
     domain::Domain,
@@ -397,7 +399,11 @@ macro_rules! declare_iommu_ops {
     ($t:ty) => {
         const _: () = {
             use $crate::sys::iommu::macro_support as ms;
-            use $crate::sys::iommu::{DomainOpsTable, OpsTable, StaticDomain};
+            use $crate::sys::iommu::{
+                DomainOpsTable,
+                OpsTable,
+                StaticDomain, //
+            };
             static PAGING: DomainOpsTable = ms::paging_domain_ops::<$t>();
             static IDENTITY_OPS: DomainOpsTable = ms::identity_domain_ops::<$t>();
             static BLOCKED_OPS: DomainOpsTable = ms::blocked_domain_ops::<$t>();
