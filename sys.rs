@@ -7,3 +7,10 @@ pub(crate) mod bindings;
 pub(crate) mod iommu;
 pub(crate) mod sync;
 pub(crate) mod virtio;
+
+/// Sets up the layer's global state (the IOMMU instance registry). Called by the module's
+/// initialisation ([`module_virtio_driver!`](crate::module_virtio_driver)) before the driver is
+/// registered; later calls do nothing.
+pub(crate) fn init() {
+    iommu::init_registry();
+}

@@ -3,6 +3,8 @@
 //! IOMMU driver abstractions: `iommu_ops`, `iommu_domain_ops`, domains, endpoints, reserved
 //! regions, fault reporting and registration with the IOMMU core.
 //!
+//! C header: [`include/linux/iommu.h`](srctree/include/linux/iommu.h)
+//!
 //! The pattern is the one of `rust/kernel/net/phy.rs`: a driver implements the `#[vtable]` traits
 //! [`IommuOps`] and [`DomainOps`]; [`declare_iommu_ops!`](crate::declare_iommu_ops) builds the C
 //! tables (`iommu_ops`, the paging `iommu_domain_ops`, the static identity and blocked domains)
@@ -24,15 +26,40 @@ mod fault;
 mod ida;
 mod ops;
 mod registration;
+mod registry;
 mod resv;
 
-pub(crate) use device::{add_fwspec_ids, is_bound, link_consumer, parent};
-pub(crate) use domain::{Domain, Geometry};
-pub(crate) use domain_ops::{DomainOps, DomainOpsTable, Gfp, Prot};
-pub(crate) use fault::{fault_ratelimit, report_fault, FaultAccess};
+pub(crate) use device::{
+    add_fwspec_ids,
+    is_bound,
+    link_consumer,
+    parent, //
+};
+pub(crate) use domain::{
+    Domain,
+    Geometry, //
+};
+pub(crate) use domain_ops::{
+    DomainOps,
+    DomainOpsTable,
+    Gfp,
+    Prot, //
+};
+pub(crate) use fault::{
+    fault_ratelimit,
+    report_fault,
+    FaultAccess, //
+};
 pub(crate) use ida::Ida;
-pub(crate) use ops::{Cap, Identity, IommuOps, OpsTable, StaticDomain};
+pub(crate) use ops::{
+    Cap,
+    Identity,
+    IommuOps,
+    OpsTable,
+    StaticDomain, //
+};
 pub(crate) use registration::Registration;
+pub(crate) use registry::init as init_registry;
 pub(crate) use resv::ResvList;
 
 /// Re-exports for [`declare_iommu_ops!`](crate::declare_iommu_ops); not for direct use.
@@ -40,7 +67,11 @@ pub(crate) use resv::ResvList;
 pub(crate) mod macro_support {
     pub(crate) use super::domain_ops::paging_domain_ops;
     pub(crate) use super::ops::{
-        blocked_domain_ops, create_iommu_ops, identity_domain_ops, this_module, StaticDomains,
-        DOMAIN_BLOCKED, DOMAIN_IDENTITY,
+        blocked_domain_ops,
+        create_iommu_ops,
+        identity_domain_ops,
+        StaticDomains,
+        DOMAIN_BLOCKED,
+        DOMAIN_IDENTITY, //
     };
 }

@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * C helpers for the iommu abstractions (sys/iommu/): static inlines and macros Rust cannot call,
- * and the registry of this module's IOMMU instances. Prefixed viommu_iommu_ (matched by the
- * module's bindgen allowlist viommu_.*).
+ * C helpers for the iommu abstractions (sys/iommu/): static inlines and macros Rust cannot call.
+ * Prefixed viommu_iommu_ (matched by the module's bindgen allowlist viommu_.*).
  */
 #ifndef VIOMMU_IOMMU_HELPERS_H
 #define VIOMMU_IOMMU_HELPERS_H
@@ -11,11 +10,6 @@
 #include <linux/idr.h>
 #include <linux/iommu.h>
 #include <linux/list.h>
-
-#ifdef CONFIG_IOMMU_DMA
-/* Exported by drivers/iommu/dma-iommu.c but declared only in the private dma-iommu.h. */
-void iommu_dma_get_resv_regions(struct device *dev, struct list_head *list);
-#endif
 
 struct iommu_fwspec *viommu_iommu_fwspec_get(struct device *dev);
 void *viommu_iommu_priv_get(struct device *dev);
@@ -29,10 +23,5 @@ void viommu_device_lock(struct device *dev);
 void viommu_device_unlock(struct device *dev);
 bool viommu_iommu_fault_ratelimit(void);
 bool viommu_iommu_gfp_blocking(gfp_t gfp);
-void *viommu_iommu_inst_add(struct fwnode_handle *fwnode, struct iommu_device *iommu,
-			       void *data);
-void viommu_iommu_inst_del(void *inst);
-void *viommu_iommu_inst_get(const struct fwnode_handle *fwnode, struct iommu_device **iommu,
-			       void *(*get)(void *data));
 
 #endif /* VIOMMU_IOMMU_HELPERS_H */

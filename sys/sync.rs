@@ -1,8 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Small synchronisation and logging primitives the `kernel` crate lacks.
+//!
+//! C headers: [`include/linux/completion.h`](srctree/include/linux/completion.h) and
+//! [`include/linux/printk.h`](srctree/include/linux/printk.h)
 
-use kernel::{bindings, prelude::*, time, types::Opaque};
+use kernel::{
+    bindings,
+    prelude::*,
+    time,
+    types::Opaque, //
+};
 
 /// A counting completion with an uninterruptible, bounded wait (`struct completion`).
 ///

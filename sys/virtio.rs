@@ -3,6 +3,9 @@
 //! Virtio bus abstractions: driver registration ([`Adapter`], [`Driver`], [`module_virtio_driver`]),
 //! the device ([`Device`]) and its virtqueues ([`vq`]).
 //!
+//! C headers: [`include/linux/virtio.h`](srctree/include/linux/virtio.h) and
+//! [`include/linux/virtio_config.h`](srctree/include/linux/virtio_config.h)
+//!
 //! Ordering guaranteed by the adapter (the traps of the C API):
 //! - the virtqueues are found before [`Driver::probe`] and their callbacks are routed to the
 //!   driver data only once it is published (`vdev->priv`), which happens before
@@ -14,20 +17,42 @@
 pub(crate) mod vq;
 
 use crate::sys::bindings;
-use core::{marker::PhantomData, mem::offset_of, pin::Pin, ptr::NonNull};
+use core::{
+    marker::PhantomData,
+    mem::offset_of,
+    pin::Pin,
+    ptr::NonNull, //
+};
 use kernel::{
-    device::{self, Core, CoreInternal},
-    device_id::{IdTable, RawDeviceId},
+    device::{
+        self,
+        Core,
+        CoreInternal, //
+    },
+    device_id::{
+        IdTable,
+        RawDeviceId, //
+    },
     driver,
-    error::{from_result, to_result},
+    error::{
+        from_result,
+        to_result, //
+    },
     prelude::*,
-    sync::{aref::AlwaysRefCounted, Arc},
+    sync::{
+        aref::AlwaysRefCounted,
+        Arc, //
+    },
     types::Opaque,
-    ThisModule,
+    ThisModule, //
 };
 
 use vq::VqGroup;
-pub(crate) use vq::{Buffer, Virtqueue, VqHandle};
+pub(crate) use vq::{
+    Buffer,
+    Virtqueue,
+    VqHandle, //
+};
 
 /// `VIRTIO_DEV_ANY_ID`: matches any vendor.
 const VIRTIO_DEV_ANY_ID: u32 = u32::MAX;
@@ -204,11 +229,36 @@ impl<T: Driver> Adapter<T> {
     }
 }
 
-/// Declares a module with a single virtio driver (as `module_platform_driver!`).
+/// Declares a module with a single virtio driver (as `module_platform_driver!`; the expansion is
+/// `kernel::module_driver!`'s), whose initialisation first sets up the layer's global state
+/// ([`crate::sys::init`]), then registers the driver.
 #[macro_export]
 macro_rules! module_virtio_driver {
-    ($($f:tt)*) => {
-        ::kernel::module_driver!(<T>, $crate::sys::virtio::Adapter<T>, { $($f)* });
+    (type: $type:ty, $($f:tt)*) => {
+        #[::kernel::prelude::pin_data]
+        struct DriverModule {
+            #[pin]
+            _driver: ::kernel::driver::Registration<$crate::sys::virtio::Adapter<$type>>,
+        }
+
+        impl ::kernel::InPlaceModule for DriverModule {
+            fn init(
+                module: &'static ::kernel::ThisModule,
+            ) -> impl ::pin_init::PinInit<Self, ::kernel::error::Error> {
+                $crate::sys::init();
+                ::kernel::try_pin_init!(Self {
+                    _driver <- ::kernel::driver::Registration::new(
+                        <Self as ::kernel::ModuleMetadata>::NAME,
+                        module,
+                    ),
+                })
+            }
+        }
+
+        ::kernel::prelude::module! {
+            type: DriverModule,
+            $($f)*
+        }
     };
 }
 

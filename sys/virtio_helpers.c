@@ -2,11 +2,6 @@
 /* C helpers for the virtio abstractions (prototypes in virtio_helpers.h). */
 #include "bindings.h"
 
-struct virtio_device *viommu_dev_to_virtio(struct device *dev)
-{
-	return dev_to_virtio(dev);
-}
-
 struct device *viommu_virtio_to_dev(struct virtio_device *vdev)
 {
 	return &vdev->dev;

@@ -10,7 +10,6 @@ struct virtio_device;
 struct virtqueue;
 struct virtqueue_info;
 
-struct virtio_device *viommu_dev_to_virtio(struct device *dev);
 struct device *viommu_virtio_to_dev(struct virtio_device *vdev);
 void *viommu_virtio_get_priv(struct virtio_device *vdev);
 void viommu_virtio_set_priv(struct virtio_device *vdev, void *priv);

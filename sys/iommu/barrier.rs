@@ -28,10 +28,13 @@ use super::device::as_raw;
 use crate::sys::bindings as hb;
 use kernel::{
     bindings,
-    device::{Device, Normal},
+    device::{
+        Device,
+        Normal, //
+    },
     ffi,
     prelude::*,
-    sync::aref::ARef,
+    sync::aref::ARef, //
 };
 
 /// The locked PCI devices, unlocked in reverse order on drop.

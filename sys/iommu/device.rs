@@ -1,9 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Endpoint devices: firmware IDs (`iommu_fwspec`) and bus type.
+//!
+//! C headers: [`include/linux/iommu.h`](srctree/include/linux/iommu.h) and
+//! [`include/linux/device.h`](srctree/include/linux/device.h)
 
 use crate::sys::bindings as hb;
-use kernel::{bindings, device::Device, error::to_result, prelude::*};
+use kernel::{
+    bindings,
+    device::Device,
+    error::to_result,
+    prelude::*, //
+};
 
 fn raw(dev: &Device) -> *mut bindings::device {
     // `Device` is a `#[repr(transparent)]` wrapper of `struct device`.

@@ -1,13 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Paging domains: a driver struct with the C `iommu_domain` embedded, shared as an `Arc`.
+//!
+//! C header: [`include/linux/iommu.h`](srctree/include/linux/iommu.h)
 
 use super::domain_ops::DomainOps;
 use kernel::{
     bindings,
     prelude::*,
-    sync::{Arc, ArcBorrow},
-    types::Opaque,
+    sync::{
+        Arc,
+        ArcBorrow, //
+    },
+    types::Opaque, //
 };
 
 /// The IOVA aperture of a domain (`iommu_domain_geometry`).
@@ -58,8 +63,8 @@ impl<T: DomainOps> Domain<T> {
         pgsize_bitmap: u64,
         data: impl PinInit<T, Error>,
     ) -> Result<Arc<Self>> {
-        // SAFETY: all-zero is a valid `iommu_domain`; the core sets type, owner and ops.
-        let mut d: bindings::iommu_domain = unsafe { core::mem::zeroed() };
+        // The core sets type, owner and ops.
+        let mut d: bindings::iommu_domain = pin_init::zeroed();
         d.pgsize_bitmap = usize::try_from(pgsize_bitmap).map_err(|_| EINVAL)?;
         d.geometry = bindings::iommu_domain_geometry {
             aperture_start: geometry.start,

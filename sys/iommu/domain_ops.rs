@@ -2,11 +2,22 @@
 
 //! Paging domains: the `#[vtable]` trait [`DomainOps`] and the C `iommu_domain_ops` table
 //! built from it.
+//!
+//! C header: [`include/linux/iommu.h`](srctree/include/linux/iommu.h)
 
-use super::{domain::Domain, ops::IommuOps};
+use super::{
+    domain::Domain,
+    ops::IommuOps, //
+};
 use crate::sys::bindings as hb;
 use kernel::{
-    bindings, device::Device, error::from_result, ffi, prelude::*, sync::ArcBorrow, types::Opaque,
+    bindings,
+    device::Device,
+    error::from_result,
+    ffi,
+    prelude::*,
+    sync::ArcBorrow,
+    types::Opaque, //
 };
 
 /// Allocation context of a callback that may run in atomic context (`map_pages`).
@@ -244,8 +255,7 @@ impl<D: DomainOps> DomainAdapter<D> {
 /// The `iommu_domain_ops` of the paging domains of `T`.
 pub(crate) const fn paging_domain_ops<T: IommuOps>() -> DomainOpsTable {
     type A<T> = DomainAdapter<<T as IommuOps>::Domain>;
-    // SAFETY: all-zero is a valid `iommu_domain_ops` (no callbacks).
-    let mut o: bindings::iommu_domain_ops = unsafe { core::mem::zeroed() };
+    let mut o: bindings::iommu_domain_ops = pin_init::zeroed();
     o.attach_dev = Some(A::<T>::attach_dev);
     o.map_pages = Some(A::<T>::map_pages);
     o.unmap_pages = Some(A::<T>::unmap_pages);

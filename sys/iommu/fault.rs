@@ -1,10 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Reporting translation faults to the IOMMU core (`report_iommu_fault`).
+//!
+//! C header: [`include/linux/iommu.h`](srctree/include/linux/iommu.h)
 
-use super::{device, domain_ops::DomainOps, Domain};
+use super::{
+    device,
+    domain_ops::DomainOps,
+    Domain, //
+};
 use crate::sys::bindings as hb;
-use kernel::{bindings, device::Device, error::to_result, prelude::*};
+use kernel::{
+    bindings,
+    device::Device,
+    error::to_result,
+    prelude::*, //
+};
 
 /// Direction of a faulting access.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

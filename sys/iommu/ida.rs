@@ -1,9 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! An ID allocator (`struct ida`), usable from any context that may allocate with the given flags.
+//!
+//! C header: [`include/linux/idr.h`](srctree/include/linux/idr.h)
 
 use crate::sys::bindings as hb;
-use kernel::{bindings, prelude::*, types::Opaque};
+use kernel::{
+    bindings,
+    prelude::*,
+    types::Opaque, //
+};
 
 /// A range ID allocator over the kernel's IDA.
 ///

@@ -1,21 +1,33 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The `#[vtable]` traits of an IOMMU driver and the C tables built from them.
+//!
+//! C header: [`include/linux/iommu.h`](srctree/include/linux/iommu.h)
 
 use super::{
     domain::Domain,
-    domain_ops::{DomainOps, DomainOpsTable},
-    resv::ResvList,
+    domain_ops::{
+        DomainOps,
+        DomainOpsTable, //
+    },
+    resv::ResvList, //
 };
 use crate::sys::bindings as hb;
 use kernel::{
     bindings,
     device::Device,
-    error::{from_result, VTABLE_DEFAULT_ERROR},
+    error::{
+        from_result,
+        VTABLE_DEFAULT_ERROR, //
+    },
     ffi,
     prelude::*,
-    sync::{Arc, ArcBorrow},
+    sync::{
+        Arc,
+        ArcBorrow, //
+    },
     types::Opaque,
+    ModuleMetadata, //
 };
 
 /// An IOMMU capability queried by `capable()`.
@@ -135,8 +147,7 @@ pub(crate) const DOMAIN_BLOCKED: u32 = bindings::IOMMU_DOMAIN_BLOCKED;
 impl StaticDomain {
     /// A static domain of type `ty` whose operations are `ops`.
     pub(crate) const fn new(ty: u32, ops: &'static DomainOpsTable) -> Self {
-        // SAFETY: all-zero is a valid `iommu_domain` (null pointers, no cookie).
-        let mut d: bindings::iommu_domain = unsafe { core::mem::zeroed() };
+        let mut d: bindings::iommu_domain = pin_init::zeroed();
         d.type_ = ty;
         d.ops = ops.as_raw();
         Self(Opaque::new(d))
@@ -174,34 +185,16 @@ impl<T: IommuOps> Adapter<T> {
     /// # Safety
     ///
     /// Only called by the IOMMU core, as the C callback of the same name.
-    unsafe extern "C" fn get_inst(data: *mut ffi::c_void) -> *mut ffi::c_void {
-        let inst: Arc<T::Instance> =
-            // SAFETY: `data` is the `Arc::into_raw` held by a live `Registration<T>` (the registry
-            // lock is held by the caller, so the registration cannot drop it meanwhile).
-            unsafe { ArcBorrow::<T::Instance>::from_raw(data.cast_const().cast()) }.into();
-        Arc::into_raw(inst).cast_mut().cast::<ffi::c_void>()
-    }
-
-    /// # Safety
-    ///
-    /// Only called by the IOMMU core, as the C callback of the same name.
     unsafe extern "C" fn probe_device(dev: *mut bindings::device) -> *mut bindings::iommu_device {
-        let mut iommu: *mut bindings::iommu_device = core::ptr::null_mut();
         let r = (|| -> Result<*mut bindings::iommu_device> {
             // SAFETY: the core passes a valid device whose fwspec (if any) is stable.
             let fwspec = unsafe { hb::viommu_iommu_fwspec_get(dev) };
             if fwspec.is_null() {
                 return Err(ENODEV);
             }
-            // SAFETY: `fwspec` is valid; `get_inst` matches `inst_get`'s contract.
-            let raw = unsafe {
-                hb::viommu_iommu_inst_get((*fwspec).iommu_fwnode, &mut iommu, Some(Self::get_inst))
-            };
-            if raw.is_null() {
-                return Err(ENODEV);
-            }
-            // SAFETY: `raw` is a reference produced by `get_inst`, now owned here.
-            let inst: Arc<T::Instance> = unsafe { Arc::from_raw(raw.cast_const().cast()) };
+            // SAFETY: `fwspec` is valid (see above).
+            let fwnode = unsafe { (*fwspec).iommu_fwnode };
+            let (inst, iommu) = super::registry::get::<T::Instance>(fwnode).ok_or(ENODEV)?;
             // SAFETY: the core passes a valid device.
             let d = unsafe { Device::from_raw(dev) };
             // The IDs are read here, in the callback, while the core keeps the fwspec stable
@@ -350,8 +343,7 @@ pub(crate) trait StaticDomains {
 
 /// The `iommu_domain_ops` of the static identity domain of `T`.
 pub(crate) const fn identity_domain_ops<T: IommuOps>() -> DomainOpsTable {
-    // SAFETY: all-zero is a valid `iommu_domain_ops` (no callbacks).
-    let mut o: bindings::iommu_domain_ops = unsafe { core::mem::zeroed() };
+    let mut o: bindings::iommu_domain_ops = pin_init::zeroed();
     if T::HAS_ATTACH_IDENTITY {
         o.attach_dev = Some(Adapter::<T>::attach_identity);
     }
@@ -360,23 +352,21 @@ pub(crate) const fn identity_domain_ops<T: IommuOps>() -> DomainOpsTable {
 
 /// The `iommu_domain_ops` of the static blocked domain of `T`.
 pub(crate) const fn blocked_domain_ops<T: IommuOps>() -> DomainOpsTable {
-    // SAFETY: all-zero is a valid `iommu_domain_ops` (no callbacks).
-    let mut o: bindings::iommu_domain_ops = unsafe { core::mem::zeroed() };
+    let mut o: bindings::iommu_domain_ops = pin_init::zeroed();
     if T::HAS_ATTACH_BLOCKED {
         o.attach_dev = Some(Adapter::<T>::attach_blocked);
     }
     DomainOpsTable::new(o)
 }
 
-/// The `iommu_ops` of `T`. `owner` is `THIS_MODULE` (or null when built in).
+/// The `iommu_ops` of `T`. `owner` is the `THIS_MODULE` of the module implementing `T` (null when
+/// built in; `iommu_device_register` refuses a null owner for a modular driver).
 pub(crate) const fn create_iommu_ops<T: IommuOps>(
-    owner: *mut bindings::module,
     paging: &'static DomainOpsTable,
     blocked: &'static StaticDomain,
 ) -> OpsTable {
-    // SAFETY: all-zero is a valid `iommu_ops` (no callbacks, null pointers).
-    let mut o: bindings::iommu_ops = unsafe { core::mem::zeroed() };
-    o.owner = owner;
+    let mut o: bindings::iommu_ops = pin_init::zeroed();
+    o.owner = <T::OwnerModule as ModuleMetadata>::THIS_MODULE.as_ptr();
     o.probe_device = Some(Adapter::<T>::probe_device);
     o.release_device = Some(Adapter::<T>::release_device);
     o.device_group = Some(Adapter::<T>::device_group);
@@ -409,13 +399,17 @@ macro_rules! declare_iommu_ops {
     ($t:ty) => {
         const _: () = {
             use $crate::sys::iommu::macro_support as ms;
-            use $crate::sys::iommu::{DomainOpsTable, OpsTable, StaticDomain};
+            use $crate::sys::iommu::{
+                DomainOpsTable,
+                OpsTable,
+                StaticDomain, //
+            };
             static PAGING: DomainOpsTable = ms::paging_domain_ops::<$t>();
             static IDENTITY_OPS: DomainOpsTable = ms::identity_domain_ops::<$t>();
             static BLOCKED_OPS: DomainOpsTable = ms::blocked_domain_ops::<$t>();
             static IDENTITY: StaticDomain = StaticDomain::new(ms::DOMAIN_IDENTITY, &IDENTITY_OPS);
             static BLOCKED: StaticDomain = StaticDomain::new(ms::DOMAIN_BLOCKED, &BLOCKED_OPS);
-            static OPS: OpsTable = ms::create_iommu_ops::<$t>(ms::this_module(), &PAGING, &BLOCKED);
+            static OPS: OpsTable = ms::create_iommu_ops::<$t>(&PAGING, &BLOCKED);
             impl ms::StaticDomains for $t {
                 fn static_identity() -> &'static StaticDomain {
                     &IDENTITY
@@ -426,19 +420,4 @@ macro_rules! declare_iommu_ops {
             }
         };
     };
-}
-
-/// `THIS_MODULE`: the `owner` of the `iommu_ops` (`iommu_device_register` refuses a null owner
-/// for a modular driver).
-pub(crate) const fn this_module() -> *mut bindings::module {
-    #[cfg(MODULE)]
-    {
-        // `__this_module` is created by the module loader and outlives the module's code; only
-        // its address is taken.
-        (&raw const bindings::__this_module).cast_mut()
-    }
-    #[cfg(not(MODULE))]
-    {
-        core::ptr::null_mut()
-    }
 }

@@ -1,10 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Registration of one IOMMU instance with the IOMMU core (sysfs + `iommu_device_register`).
+//!
+//! C header: [`include/linux/iommu.h`](srctree/include/linux/iommu.h)
 
-use super::{barrier::ProbeBarrier, device, ops::IommuOps};
+use super::{
+    barrier::ProbeBarrier,
+    device,
+    ops::IommuOps,
+    registry, //
+};
 use crate::sys::bindings as hb;
-use kernel::{bindings, device::Device, error::to_result, prelude::*, sync::Arc, types::Opaque};
+use kernel::{
+    bindings,
+    device::Device,
+    error::to_result,
+    prelude::*,
+    sync::Arc,
+    types::Opaque, //
+};
 
 /// A registered IOMMU instance; unregistered on drop.
 ///
@@ -15,13 +29,12 @@ use kernel::{bindings, device::Device, error::to_result, prelude::*, sync::Arc, 
 ///
 /// # Invariants
 ///
-/// When `registered`, `iommu` is registered with the core and added to sysfs, and `inst` is the
-/// handle of an entry of the module's instance list whose data is `Arc::as_ptr(&data)`.
+/// When `registered`, `iommu` is registered with the core and added to sysfs, and the module's
+/// [`registry`] has the entry of `iommu`, whose data is `Arc::as_ptr(&data)`.
 #[pin_data(PinnedDrop)]
 pub(crate) struct Registration<T: IommuOps> {
     #[pin]
     iommu: Opaque<bindings::iommu_device>,
-    inst: *mut kernel::ffi::c_void,
     data: Arc<T::Instance>,
     registered: bool,
 }
@@ -44,7 +57,6 @@ impl<T: IommuOps> Registration<T> {
         let mut this = KBox::pin_init(
             pin_init!(Self {
                 iommu: Opaque::zeroed(),
-                inst: core::ptr::null_mut(),
                 data,
                 registered: false,
             }),
@@ -52,14 +64,12 @@ impl<T: IommuOps> Registration<T> {
         )?;
         let iommu = this.iommu.get();
         let hw = device::as_raw(hwdev);
-        let data = Arc::as_ptr(&this.data).cast_mut().cast();
-        // SAFETY: `hw` is valid; `iommu` and `data` stay valid while the entry exists (it is
-        // deleted before `this` is freed). Published before registration.
-        let inst =
-            unsafe { hb::viommu_iommu_inst_add(hb::viommu_iommu_dev_fwnode(hw), iommu, data) };
-        if inst.is_null() {
-            return Err(ENOMEM);
-        }
+        // SAFETY: `hw` is valid.
+        let fwnode = unsafe { hb::viommu_iommu_dev_fwnode(hw) };
+        // SAFETY: `iommu` is this registration's own (pinned) `iommu_device`, so no other entry has it; it and
+        // `this.data` stay valid until the entry is removed: below on every error path, else in
+        // `drop`, before the fields are freed. Published before registration.
+        unsafe { registry::add(fwnode, iommu, &this.data) }?;
         // No endpoint driver may bind from the moment the instance is visible (in sysfs, then
         // to the core) until the core's walk of the endpoints is done (see `ProbeBarrier`): it
         // would be skipped, or after the deferred-probe timeout bind without an IOMMU, and run
@@ -67,8 +77,7 @@ impl<T: IommuOps> Registration<T> {
         let barrier = match ProbeBarrier::new(hwdev) {
             Ok(b) => b,
             Err(e) => {
-                // SAFETY: `inst` was added above.
-                unsafe { hb::viommu_iommu_inst_del(inst) };
+                registry::remove(iommu);
                 return Err(e);
             }
         };
@@ -84,8 +93,7 @@ impl<T: IommuOps> Registration<T> {
         });
         if let Err(e) = r {
             dev_err!(dev, "iommu_device_sysfs_add failed: {:?}\n", e);
-            // SAFETY: `inst` was added above.
-            unsafe { hb::viommu_iommu_inst_del(inst) };
+            registry::remove(iommu);
             return Err(e);
         }
         // SAFETY: `iommu` was added to sysfs; the ops table is static with `owner` set.
@@ -93,23 +101,18 @@ impl<T: IommuOps> Registration<T> {
             bindings::iommu_device_register(iommu, T::ops_table().as_raw(), hw)
         });
         if r.is_ok() {
-            // SAFETY: `hw` is valid.
-            barrier.report_missed(unsafe { hb::viommu_iommu_dev_fwnode(hw) });
+            barrier.report_missed(fwnode);
         }
         drop(barrier);
         if let Err(e) = r {
             dev_err!(dev, "iommu_device_register failed: {:?}\n", e);
-            // SAFETY: undo the steps above, in reverse order.
-            unsafe {
-                bindings::iommu_device_sysfs_remove(iommu);
-                hb::viommu_iommu_inst_del(inst);
-            }
+            // SAFETY: undo the steps above, in reverse order: `iommu` was added to sysfs.
+            unsafe { bindings::iommu_device_sysfs_remove(iommu) };
+            registry::remove(iommu);
             return Err(e);
         }
         // INVARIANT: every step succeeded.
-        let p = this.as_mut().project();
-        *p.inst = inst;
-        *p.registered = true;
+        *this.as_mut().project().registered = true;
         Ok(this)
     }
 }
@@ -121,11 +124,11 @@ impl<T: IommuOps> PinnedDrop for Registration<T> {
             return;
         }
         // SAFETY: registered (type invariant); the core releases every endpoint in
-        // `iommu_device_unregister`, before the sysfs node and the instance entry go away.
+        // `iommu_device_unregister`, before the sysfs node and the registry entry go away.
         unsafe {
             bindings::iommu_device_unregister(self.iommu.get());
             bindings::iommu_device_sysfs_remove(self.iommu.get());
-            hb::viommu_iommu_inst_del(self.inst);
         }
+        registry::remove(self.iommu.get());
     }
 }

@@ -1,12 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Reserved regions reported to the IOMMU core (`get_resv_regions`).
+//!
+//! C header: [`include/linux/iommu.h`](srctree/include/linux/iommu.h)
 
 use crate::{
     sys::bindings as hb,
-    uapi::resv::{Report, ReportType},
+    uapi::resv::{
+        Report,
+        ReportType, //
+    }, //
 };
-use kernel::{bindings, prelude::*};
+use kernel::{
+    bindings,
+    prelude::*, //
+};
 
 /// The core's type and protection for a region of type `ty`.
 fn raw(ty: ReportType) -> (bindings::iommu_resv_type, u32) {

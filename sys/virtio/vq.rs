@@ -2,6 +2,8 @@
 
 //! Virtqueues and the buffers handed to them.
 //!
+//! C header: [`include/linux/virtio.h`](srctree/include/linux/virtio.h)
+//!
 //! Ownership: a [`Buffer`] given to [`Virtqueue::add`] belongs to the queue (the device may write
 //! it) until [`Virtqueue::get_buf`] or [`Virtqueue::detach_unused`] gives it back, or until the
 //! queues are killed ([`VqGroup::kill`]: at unbind, inside the bus callback, after the reset),
@@ -11,7 +13,11 @@
 
 use super::Device;
 use crate::sys::bindings;
-use core::{ffi::c_void, marker::PhantomData, ptr::NonNull};
+use core::{
+    ffi::c_void,
+    marker::PhantomData,
+    ptr::NonNull, //
+};
 use kernel::{
     alloc::Flags,
     bindings::scatterlist,
@@ -19,9 +25,15 @@ use kernel::{
     prelude::*,
     sync::{
         aref::ARef,
-        atomic::{Acquire, Atomic, Full},
-        rcu, Arc, Mutex,
-    },
+        atomic::{
+            Acquire,
+            Atomic,
+            Full, //
+        },
+        rcu,
+        Arc,
+        Mutex, //
+    }, //
 };
 
 /// A buffer for a virtqueue: a kmalloc'd byte area whose first `readable` bytes the device
