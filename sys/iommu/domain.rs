@@ -9,6 +9,12 @@ use kernel::{
     bindings,
     prelude::*,
     sync::{
+        atomic::{
+            Acquire,
+            Atomic,
+            Release, //
+        },
+        rcu,
         Arc,
         ArcBorrow, //
     },
@@ -38,6 +44,9 @@ pub(crate) struct Geometry {
 #[pin_data]
 pub(crate) struct Domain<T> {
     raw: Opaque<bindings::iommu_domain>,
+    /// The core holds the domain: from `into_raw` until `free`. Fault reports are only made
+    /// while it does (its fault handler and token are the core user's, gone after `free`).
+    held: Atomic<bool>,
     #[pin]
     data: T,
 }
@@ -74,21 +83,28 @@ impl<T: DomainOps> Domain<T> {
         Arc::pin_init(
             try_pin_init!(Self {
                 raw: Opaque::new(d),
+                held: Atomic::new(false),
                 data <- data,
             }? Error),
             GFP_KERNEL,
         )
     }
 
-    /// The C domain.
-    pub(crate) fn as_raw(&self) -> *mut bindings::iommu_domain {
-        self.raw.get()
-    }
-
     /// Hands one reference to the core.
     pub(super) fn into_raw(this: Arc<Self>) -> *mut bindings::iommu_domain {
+        this.held.store(true, Release);
         // INVARIANT: `raw` is the first field of a `#[repr(C)]` struct.
         Arc::into_raw(this).cast_mut().cast()
+    }
+
+    /// Runs `f` on the C domain if the core still holds it, inside an RCU read-side section
+    /// that `free` waits for: the domain's fault handler and its token stay valid during `f`.
+    pub(super) fn with_held<R>(
+        &self,
+        f: impl FnOnce(*mut bindings::iommu_domain) -> R,
+    ) -> Option<R> {
+        let _rcu = rcu::read_lock();
+        self.held.load(Acquire).then(|| f(self.raw.get()))
     }
 
     /// Borrows a domain given by the core.
@@ -109,6 +125,15 @@ impl<T: DomainOps> Domain<T> {
     /// `raw` must come from [`Self::into_raw`]; it must not be used afterwards.
     pub(super) unsafe fn from_raw(raw: *mut bindings::iommu_domain) -> Arc<Self> {
         // SAFETY: per the function contract and the type invariant.
-        unsafe { Arc::from_raw(raw.cast_const().cast()) }
+        let this: Arc<Self> = unsafe { Arc::from_raw(raw.cast_const().cast()) };
+        this.held.store(false, Release);
+        // SAFETY: `raw` is valid (held by `this`); the core no longer changes the cookie.
+        let cookie = unsafe { (*raw).cookie_type };
+        if cookie == bindings::iommu_domain_cookie_type_IOMMU_COOKIE_FAULT_HANDLER {
+            // A fault report that saw the domain held ends before the core frees the handler's
+            // token (after this callback). `free` runs in process context.
+            rcu::synchronize_rcu();
+        }
+        this
     }
 }

@@ -28,8 +28,9 @@ pub(crate) enum FaultAccess {
 
 /// Reports a fault of `dev` at `iova` in `domain` to whoever installed a fault handler on it.
 ///
-/// Callable from any context, including hard IRQ (as the core's own users do). Returns the
-/// handler's verdict: `Err(ENOSYS)` when there is no handler (the usual case for DMA domains).
+/// Callable from any context, including hard IRQ (as the core's own users do), on any domain,
+/// including one the core has already freed (then nothing is reported). Returns the handler's
+/// verdict: `Err(ENOSYS)` when there is no handler (the usual case for DMA domains).
 pub(crate) fn report_fault<T: DomainOps>(
     domain: &Domain<T>,
     dev: &Device,
@@ -42,11 +43,14 @@ pub(crate) fn report_fault<T: DomainOps>(
     };
     let flags = i32::try_from(flags).map_err(|_| EINVAL)?;
     let iova = usize::try_from(iova).map_err(|_| EINVAL)?;
-    // SAFETY: `domain` is alive (borrowed `Arc`) and `dev` is valid; `report_iommu_fault` only
-    // reads the domain's cookie and calls its handler.
-    to_result(unsafe {
-        bindings::report_iommu_fault(domain.as_raw(), device::as_raw(dev), iova, flags)
-    })
+    let r = domain.with_held(|raw| {
+        // SAFETY: `raw` is alive (borrowed `Arc`) and still held by the core, whose fault
+        // handler and token stay valid while `with_held` runs (see `Domain::from_raw`); `dev` is
+        // valid. `report_iommu_fault` only reads the handler and calls it.
+        unsafe { bindings::report_iommu_fault(raw, device::as_raw(dev), iova, flags) }
+    });
+    // A domain the core has freed has no handler any more.
+    to_result(r.unwrap_or(ENOSYS.to_errno()))
 }
 
 /// The module-wide rate limit of fault messages (`__ratelimit` with the default burst).
