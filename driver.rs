@@ -11,28 +11,52 @@ mod requestq;
 use crate::{
     sys::{
         iommu::Gfp,
-        virtio::{self, VqHandle},
+        virtio::{
+            self,
+            VqHandle, //
+        }, //
     },
     uapi::{
-        config::{self, ConfigError, DeviceConfig},
+        config::{
+            self,
+            ConfigError,
+            DeviceConfig, //
+        },
         fault::Fault,
         request,
-        wire::{self, CFG_SIZE},
-    },
+        wire::{
+            self,
+            CFG_SIZE, //
+        }, //
+    }, //
 };
-use core::{fmt, pin::Pin};
+use core::{
+    fmt,
+    pin::Pin, //
+};
 use kernel::{
     debugfs,
-    device::{Core, Device},
+    device::{
+        Core,
+        Device, //
+    },
     new_mutex,
     page::PAGE_SIZE,
     prelude::*,
     str::CString,
-    sync::{aref::ARef, Arc, Mutex},
+    sync::{
+        aref::ARef,
+        Arc,
+        Mutex, //
+    }, //
 };
 
 use event::EventQueue;
-use requestq::{Batch, Request, RequestQueue};
+use requestq::{
+    Batch,
+    Request,
+    RequestQueue, //
+};
 
 /// Index of the request queue.
 const REQUESTQ: u32 = 0;

@@ -6,23 +6,50 @@
 //! Lock order: a domain's `state` lock, then the request queue's lock (`queue` is called with
 //! `state` held so that the order of MAP/UNMAP on the queue is the order of the record).
 
-use super::{endpoint::Endpoint, requestq::Batch, Viommu};
-use crate::sys::iommu::{self, Domain, DomainOps, Geometry, Gfp, Prot};
+use super::{
+    endpoint::Endpoint,
+    requestq::Batch,
+    Viommu, //
+};
+use crate::sys::iommu::{
+    self,
+    Domain,
+    DomainOps,
+    Geometry,
+    Gfp,
+    Prot, //
+};
 use crate::uapi::{
-    mappings::{identity_ranges, range_last, MapError, Mapping, MappingStore, Mappings, UnmapPlan},
+    mappings::{
+        identity_ranges,
+        range_last,
+        MapError,
+        Mapping,
+        MappingStore,
+        Mappings,
+        UnmapPlan, //
+    },
     probe::ResvRegion,
     request::Request,
-    wire,
+    wire, //
 };
 use kernel::{
     device::Device,
     new_spinlock_irq,
     prelude::*,
-    rbtree::{RBTree, RBTreeNodeReservation},
-    sync::{
-        atomic::{Atomic, Relaxed},
-        Arc, ArcBorrow, SpinLockIrq,
+    rbtree::{
+        RBTree,
+        RBTreeNodeReservation, //
     },
+    sync::{
+        atomic::{
+            Atomic,
+            Relaxed, //
+        },
+        Arc,
+        ArcBorrow,
+        SpinLockIrq, //
+    }, //
 };
 
 /// The [`MappingStore`] of a domain for one operation: the tree, plus at most one node allocated

@@ -4,20 +4,35 @@
 //! endpoint's reserved regions and attach/detach bookkeeping ([`Endpoint`]). The `iommu_ops`
 //! callbacks that use them are in `ops.rs`.
 
-use super::{domain::VDomain, requestq::Batch, Viommu};
-use crate::sys::iommu::{Domain, Ida};
+use super::{
+    domain::VDomain,
+    requestq::Batch,
+    Viommu, //
+};
+use crate::sys::iommu::{
+    Domain,
+    Ida, //
+};
 use crate::uapi::{
     config::DeviceConfig,
     probe::ResvRegion,
     request::Request,
-    resv::{msi_policy, MsiPolicy, RegionList},
+    resv::{
+        msi_policy,
+        MsiPolicy,
+        RegionList, //
+    }, //
 };
 use kernel::{
     device::Device,
     new_spinlock_irq,
     prelude::*,
     rbtree::RBTree,
-    sync::{aref::ARef, Arc, SpinLockIrq},
+    sync::{
+        aref::ARef,
+        Arc,
+        SpinLockIrq, //
+    }, //
 };
 
 /// Per-instance IOMMU state, embedded (pinned) in [`Viommu`].

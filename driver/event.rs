@@ -7,18 +7,33 @@
 use crate::{
     sys::{
         sync::printk_ratelimit,
-        virtio::{self, Buffer, Virtqueue, VqHandle},
+        virtio::{
+            self,
+            Buffer,
+            Virtqueue,
+            VqHandle, //
+        }, //
     },
     uapi::{
-        fault::{self, Fault, FaultError},
-        wire::FaultRecord,
-    },
+        fault::{
+            self,
+            Fault,
+            FaultError, //
+        },
+        wire::FaultRecord, //
+    }, //
 };
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{
+    AtomicBool,
+    Ordering, //
+};
 use kernel::{
     new_spinlock_irq,
     prelude::*,
-    sync::{aref::ARef, SpinLockIrq},
+    sync::{
+        aref::ARef,
+        SpinLockIrq, //
+    }, //
 };
 
 /// Size of one fault record.

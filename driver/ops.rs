@@ -6,8 +6,12 @@
 
 use super::{
     domain::VDomain,
-    endpoint::{Attached, Endpoint, Regions},
-    Viommu,
+    endpoint::{
+        Attached,
+        Endpoint,
+        Regions, //
+    },
+    Viommu, //
 };
 use crate::sys::iommu::{
     self,
@@ -20,10 +24,16 @@ use crate::sys::iommu::{
     ResvList, //
 };
 use crate::uapi::{
-    fault::{Fault, FaultReason},
+    fault::{
+        Fault,
+        FaultReason, //
+    },
     probe::parse_properties,
     request::Request,
-    resv::{add_region, for_each_report},
+    resv::{
+        add_region,
+        for_each_report, //
+    }, //
 };
 use kernel::{
     device::Device,

@@ -10,25 +10,51 @@
 
 use crate::{
     sys::{
-        sync::{printk_ratelimit, Waiter},
-        virtio::{self, Buffer, Virtqueue, VqHandle},
+        sync::{
+            printk_ratelimit,
+            Waiter, //
+        },
+        virtio::{
+            self,
+            Buffer,
+            Virtqueue,
+            VqHandle, //
+        }, //
     },
     uapi::{
-        inject::{self, Command},
-        request::{self, BatchFold, ReqError},
-    },
+        inject::{
+            self,
+            Command, //
+        },
+        request::{
+            self,
+            BatchFold,
+            ReqError, //
+        }, //
+    }, //
 };
 use kernel::{
     alloc::Flags,
-    new_mutex, new_spinlock_irq,
+    new_mutex,
+    new_spinlock_irq,
     prelude::*,
     processor::cpu_relax,
     sync::{
         aref::ARef,
-        atomic::{Atomic, Relaxed},
-        Arc, LockedBy, Mutex, SpinLockIrq,
+        atomic::{
+            Atomic,
+            Relaxed, //
+        },
+        Arc,
+        LockedBy,
+        Mutex,
+        SpinLockIrq, //
     },
-    time::{Delta, Instant, Monotonic},
+    time::{
+        Delta,
+        Instant,
+        Monotonic, //
+    }, //
 };
 
 /// How long the device may take to answer before it is declared dead (generous for TCG).
