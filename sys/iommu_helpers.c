@@ -83,7 +83,7 @@ static DEFINE_MUTEX(viommu_iommu_insts_lock);
 
 /* Publishes an instance; returns its handle for viommu_iommu_inst_del(), or NULL (-ENOMEM). */
 void *viommu_iommu_inst_add(struct fwnode_handle *fwnode, struct iommu_device *iommu,
-			       void *data)
+			    void *data)
 {
 	struct viommu_iommu_inst *inst = kzalloc(sizeof(*inst), GFP_KERNEL);
 
@@ -110,7 +110,7 @@ void viommu_iommu_inst_del(void *handle)
 
 /* Finds the instance of @fwnode; returns get(data) computed under the lock, or NULL. */
 void *viommu_iommu_inst_get(const struct fwnode_handle *fwnode, struct iommu_device **iommu,
-			       void *(*get)(void *data))
+			    void *(*get)(void *data))
 {
 	struct viommu_iommu_inst *inst;
 	void *ret = NULL;

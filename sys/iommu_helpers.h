@@ -30,9 +30,9 @@ void viommu_device_unlock(struct device *dev);
 bool viommu_iommu_fault_ratelimit(void);
 bool viommu_iommu_gfp_blocking(gfp_t gfp);
 void *viommu_iommu_inst_add(struct fwnode_handle *fwnode, struct iommu_device *iommu,
-			       void *data);
+			    void *data);
 void viommu_iommu_inst_del(void *inst);
 void *viommu_iommu_inst_get(const struct fwnode_handle *fwnode, struct iommu_device **iommu,
-			       void *(*get)(void *data));
+			    void *(*get)(void *data));
 
 #endif /* VIOMMU_IOMMU_HELPERS_H */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Virtio bus abstractions: driver registration ([`Adapter`], [`Driver`], [`module_virtio_driver`]),
-//! the device ([`Device`]) and its virtqueues ([`vq`]).
+//! Virtio bus abstractions: driver registration ([`Adapter`], [`Driver`],
+//! [`module_virtio_driver`]), the device ([`Device`]) and its virtqueues ([`vq`]).
 //!
 //! Ordering guaranteed by the adapter (the traps of the C API):
 //! - the virtqueues are found before [`Driver::probe`] and their callbacks are routed to the
