@@ -9,7 +9,9 @@
 # CONFIG (.config to start from, default the newest lab x86_64 build's), BUILD=0 (no builds),
 # JOBS (default 2).
 . "$(dirname "$0")/common.sh"
-KSRC=$(cd "${KSRC:-$("$LAB_DIR/ksrc.sh")}" && pwd)
+KSRC=${KSRC:-$("$LAB_DIR/ksrc.sh")}
+[ -f "$KSRC/Makefile" ] && [ -d "$KSRC/drivers/iommu" ] || die "KSRC=$KSRC is not a kernel source tree"
+KSRC=$(cd "$KSRC" && pwd)
 OUT=$(mkdir -p "${OUT:-$SRC_DIR/out/intree-patches}" && cd "${OUT:-$SRC_DIR/out/intree-patches}" && pwd)
 AUTHOR=${AUTHOR:-$(git -C "$SRC_DIR" config user.name || echo "Your Name") <$(git -C "$SRC_DIR" config user.email || echo you@example.org)>}
 NAME=${AUTHOR% <*} EMAIL=${AUTHOR##*<} EMAIL=${EMAIL%>}
