@@ -1,96 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# virtio-iommu-rs: one file for two jobs.
-#  - Inside Kbuild (KERNELRELEASE set): builds the module virtio_iommu_rs.ko, in-tree
-#    (CONFIG_VIRTIO_IOMMU_RS) or out-of-tree (make -C $KDIR M=$PWD).
-#  - Otherwise: the developer targets (make run / make check / ...), see README.md.
+# virtio-iommu-rs developer targets (make run / make check / ...), see README.md.
+# The module itself is built by Kbuild from the file `Kbuild` (Kbuild never reads this file).
 
-ifneq ($(KERNELRELEASE),)
-# ---------------------------------------------------------------------------------------------
-# Kbuild
-# ---------------------------------------------------------------------------------------------
-obj-$(or $(CONFIG_VIRTIO_IOMMU_RS),m) += virtio_iommu_rs.o
-virtio_iommu_rs-y := virtio_iommu.o sys/virtio_helpers.o sys/iommu_helpers.o
-
-# KBUILD-BINDGEN: the module's own bindgen step (sys/bindings.h -> sys/bindings_generated.rs).
-#
-# Mirrors rust/Makefile's bindgen invocation. `--no-recursive-allowlist` plus the raw line
-# `use kernel::bindings::*;` makes the generated items refer to the kernel crate's own types
-# (`device`, `device_driver`, `scatterlist`, ...), so every local type must be listed here.
-viommu_bindgen_types := virtio_driver virtio_device_id virtqueue virtqueue_info vq_callback_t \
-	__u32
-viommu_bindgen_opaque := virtio_device
-viommu_bindgen_funcs := viommu_.* __register_virtio_driver unregister_virtio_driver \
-	virtqueue_add_sgs virtqueue_kick virtqueue_get_buf virtqueue_detach_unused_buf \
-	virtqueue_disable_cb virtqueue_enable_cb virtqueue_is_broken \
-	virtio_reset_device virtio_break_device virtio_add_status
-viommu_bindgen_vars := VIRTIO_ID_IOMMU VIRTIO_F_VERSION_1 VIRTIO_CONFIG_S_DRIVER_OK \
-	VIRTIO_CONFIG_S_ACKNOWLEDGE
-# sys/iommu: the IOMMU core items kernel::bindings lacks (add here as needed).
-# viommu_bindgen_funcs += ...
-
-viommu_bindgen_flags := --no-recursive-allowlist --raw-line 'use kernel::bindings::*;' \
-	$(foreach t,$(viommu_bindgen_types) $(viommu_bindgen_opaque),--allowlist-type '$(t)') \
-	$(foreach t,$(viommu_bindgen_opaque),--opaque-type '$(t)') \
-	$(foreach f,$(viommu_bindgen_funcs),--allowlist-function '$(f)') \
-	$(foreach v,$(viommu_bindgen_vars),--allowlist-var '$(v)')
-
-ifdef CONFIG_CC_IS_CLANG
-viommu_bindgen_c_flags = $(c_flags)
-else
-# A GCC-built kernel: libclang parses the headers, so drop the GCC-only flags (copy of
-# rust/Makefile's private bindgen_skip_c_flags) and name the target triple.
-viommu_bindgen_skip_c_flags := -mno-fp-ret-in-387 -mpreferred-stack-boundary=% \
-	-mskip-rax-setup -mgeneral-regs-only -msign-return-address=% \
-	-mindirect-branch=thunk-extern -mindirect-branch-register \
-	-mfunction-return=thunk-extern -mrecord-mcount -mabi=lp64 \
-	-mindirect-branch-cs-prefix -mstack-protector-guard% -mtraceback=no \
-	-mno-pointers-to-nested-functions -mno-string \
-	-mno-strict-align -mstrict-align -mdirect-extern-access \
-	-mexplicit-relocs -mno-check-zero-division \
-	-fconserve-stack -falign-jumps=% -falign-loops=% \
-	-femit-struct-debug-baseonly -fno-ipa-cp-clone -fno-ipa-sra \
-	-fno-partial-inlining -fplugin-arg-arm_ssp_per_task_plugin-% \
-	-fno-reorder-blocks -fno-allow-store-data-races -fasan-shadow-offset=% \
-	-fzero-call-used-regs=% -fno-stack-clash-protection \
-	-fno-inline-functions-called-once -fsanitize=bounds-strict \
-	-fstrict-flex-arrays=% -fmin-function-alignment=% \
-	-fzero-init-padding-bits=% -mno-fdpic \
-	-fdiagnostics-show-context -fdiagnostics-show-context=% \
-	--param=% --param asan-% -fno-isolate-erroneous-paths-dereference \
-	-ffixed-r2 -mmultiple -mno-readonly-in-sdata
-viommu_bindgen_target_x86 := x86_64-linux-gnu
-viommu_bindgen_target_arm64 := aarch64-linux-gnu
-viommu_bindgen_c_flags = $(filter-out $(viommu_bindgen_skip_c_flags), $(c_flags)) \
-	-w --target=$(viommu_bindgen_target_$(SRCARCH))
-endif
-ifdef CONFIG_LTO
-viommu_bindgen_c_flags_final = $(filter-out $(CC_FLAGS_LTO), $(viommu_bindgen_c_flags))
-else
-viommu_bindgen_c_flags_final = $(viommu_bindgen_c_flags)
-endif
-
-quiet_cmd_viommu_bindgen = BINDGEN $@
-      cmd_viommu_bindgen = \
-	$(BINDGEN) $< $(viommu_bindgen_flags) --rust-target 1.85 \
-		--use-core --with-derive-default --ctypes-prefix ffi --no-layout-tests \
-		--no-debug '.*' --enable-function-attribute-detection \
-		-o $@ -- $(viommu_bindgen_c_flags_final) -fno-builtin -D__BINDGEN__ -DMODULE
-
-$(obj)/sys/bindings_generated.rs: $(src)/sys/bindings.h FORCE
-	$(call if_changed_dep,viommu_bindgen)
-
-targets += sys/bindings_generated.rs
-clean-files += sys/bindings_generated.rs
-# The crate root includes the generated file (sys/bindings.rs), from the object tree: in-tree
-# builds with O= keep generated files apart from the sources.
-$(obj)/virtio_iommu.o: $(obj)/sys/bindings_generated.rs
-$(obj)/virtio_iommu.o: export VIOMMU_RS_OBJ := $(abspath $(obj))
-
-else
-# ---------------------------------------------------------------------------------------------
-# Developer targets
-# ---------------------------------------------------------------------------------------------
 LAB := $(CURDIR)/selftests/lab
 ARCH ?= x86_64
 DRIVER ?= rust
@@ -107,7 +19,7 @@ KMAKE = $(IN_ROOT) $(MAKE) -C $(KBUILD_DIR) M=$(CURDIR) \
 RUST_SOURCES = $(shell git ls-files '*.rs' 2>/dev/null | grep -v -e '^uapi/fuzz/' -e generated)
 
 .PHONY: all modules clean run check vmtest shell test-host fuzz kernel root rustfmt rustfmtcheck \
-	clippy help bench
+	clippy help bench intree
 
 all: modules
 
@@ -155,6 +67,11 @@ check:
 bench:
 	$(LAB)/bench.sh
 
+## intree: the driver as a patch series for a kernel tree (KSRC=, OUT=, default
+##         out/intree-patches; AUTHOR=), checked: git am, checkpatch, rustfmt, =y and =m builds
+intree:
+	$(LAB)/intree.sh
+
 ## kernel / root: build the cached test kernel for ARCH (and VARIANT) / the toolchain root
 kernel:
 	$(LAB)/kernel.sh $(ARCH) $(VARIANT)
@@ -168,4 +85,3 @@ clean:
 ## help: this list
 help:
 	@sed -n 's/^## //p' $(firstword $(MAKEFILE_LIST))
-endif

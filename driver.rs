@@ -270,7 +270,8 @@ impl virtio::Driver for Viommu {
         let c = &this.config;
         dev_info!(
             vdev.as_ref(),
-            "features {:#x} page_size_mask {:#x} input [{:#x}, {:#x}] domains [{}, {}] identity {:?} probe_size {}\n",
+            "features {:#x} page_size_mask {:#x} input [{:#x}, {:#x}] domains [{}, {}] \
+             identity {:?} probe_size {}\n",
             Self::features(vdev),
             c.pgsize_bitmap,
             c.input_start,

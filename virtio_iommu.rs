@@ -28,7 +28,8 @@ module_virtio_driver! {
     params: {
         sw_msi: bool {
             default: false,
-            description: "Ignore MSI regions reported by the device; map MSI doorbells through a software MSI window at 0x8000000 (1 MiB)",
+            description: "Ignore MSI regions reported by the device; map MSI doorbells through a \
+                          software MSI window at 0x8000000 (1 MiB)",
         },
     },
 }

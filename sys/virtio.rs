@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Virtio bus abstractions: driver registration ([`Adapter`], [`Driver`], [`module_virtio_driver`]),
-//! the device ([`Device`]) and its virtqueues ([`vq`]).
+//! Virtio bus abstractions: driver registration ([`Adapter`], [`Driver`],
+//! [`module_virtio_driver`]), the device ([`Device`]) and its virtqueues ([`vq`]).
 //!
 //! C headers: [`include/linux/virtio.h`](srctree/include/linux/virtio.h) and
 //! [`include/linux/virtio_config.h`](srctree/include/linux/virtio_config.h)

@@ -15,6 +15,7 @@ void *viommu_virtio_get_priv(struct virtio_device *vdev)
 
 void viommu_virtio_set_priv(struct virtio_device *vdev, void *priv)
 {
+	/* Pairs with the acquire in viommu_virtio_get_priv(): the data is complete when seen. */
 	smp_store_release(&vdev->priv, priv);
 }
 

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Validation of the device configuration and negotiated features.
 //!
 //! Rules (C driver behaviour, plus the checks it lacks):

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Decoding fault records from the event queue.
 //!
 //! A record is exactly 24 bytes; any other used length is refused (the C

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Host build of the shared `uapi` module tree, for `cargo test`, proptest and
 //! cargo-fuzz. The kernel module compiles the very same files through
 //! `pub mod uapi;` in its crate root.

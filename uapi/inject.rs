@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Request failure injection: makes chosen requests invalid on the wire, so that the real
 //! device answers them with an error (no mock device). Used by the driver's debugfs `inject`
 //! file, which exists only on kernels with `CONFIG_FAULT_INJECTION`.

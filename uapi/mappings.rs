@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Mapping bookkeeping of a paging domain, the UNMAP planner, and the
 //! identity-map planner.
 //!

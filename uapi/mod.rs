@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Pure virtio-iommu protocol logic (virtio 1.3 §5.13), shared by the kernel
 //! module and the host test crate.
 //!

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Bounds-checked parsing of the PROBE properties area.
 //!
 //! The area is exactly `probe_size` bytes. Each property is a 4-byte header

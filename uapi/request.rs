@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Building requests, reading their replies, and folding the replies of a
 //! batch into one result.
 //!

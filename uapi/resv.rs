@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Merging the reserved regions of every endpoint ID of a device, and the
 //! software-MSI decision.
 //!

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Little-endian wire layout of the virtio-iommu device (virtio 1.3 §5.13).
 //!
 //! All structures are `#[repr(C)]` over byte-array newtypes, so they have
@@ -590,7 +592,9 @@ to_bytes!(
 );
 to_bytes!(
     /// Wire encoding (used by tests and device models).
-    Config, CFG_SIZE, [page_size_mask, input_start, input_end, domain_start, domain_end, probe_size, bypass, reserved]
+    Config,
+    CFG_SIZE,
+    [page_size_mask, input_start, input_end, domain_start, domain_end, probe_size, bypass, reserved]
 );
 
 #[cfg(test)]

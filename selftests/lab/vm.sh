@@ -119,7 +119,7 @@ if [ "$DRIVER" = rust ]; then
 	# checkout made after an older build would otherwise link that build's stale objects.
 	srcs() { (cd "$1" && find . \( -name .git -o -path ./selftests -o -path ./uapi/target -o \
 		-path ./uapi/fuzz -o -path ./Documentation \) -prune -o -type f \( -name '*.rs' -o \
-		-name '*.c' -o -name '*.h' -o -name Makefile -o -name Kconfig \) -print |
+		-name '*.c' -o -name '*.h' -o -name Makefile -o -name Kbuild -o -name Kconfig \) -print |
 		grep -v -e '_generated\.rs$' -e '\.mod\.c$' -e '/\.[^/]*$' | sort); }
 	SKEY=$(cd "$RUST_MODULE_DIR" && srcs . | xargs cat | sha256sum | cut -c1-16)
 	M=$W/module-$SKEY
