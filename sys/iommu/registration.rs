@@ -66,9 +66,9 @@ impl<T: IommuOps> Registration<T> {
         let hw = device::as_raw(hwdev);
         // SAFETY: `hw` is valid.
         let fwnode = unsafe { hb::viommu_iommu_dev_fwnode(hw) };
-        // SAFETY: `iommu` is this registration's own (pinned) `iommu_device`, so no other entry has it; it and
-        // `this.data` stay valid until the entry is removed: below on every error path, else in
-        // `drop`, before the fields are freed. Published before registration.
+        // SAFETY: `iommu` is this registration's own (pinned) `iommu_device`, so no other entry
+        // has it; it and `this.data` stay valid until the entry is removed: below on every error
+        // path, else in `drop`, before the fields are freed. Published before registration.
         unsafe { registry::add(fwnode, iommu, &this.data) }?;
         // No endpoint driver may bind from the moment the instance is visible (in sysfs, then
         // to the core) until the core's walk of the endpoints is done (see `ProbeBarrier`): it
