@@ -7,14 +7,12 @@
 //! `state` held so that the order of MAP/UNMAP on the queue is the order of the record).
 
 use super::{
-    endpoint::Endpoint,
     requestq::Batch,
     Viommu, //
 };
 use crate::sys::iommu::{
     self,
     Domain,
-    DomainOps,
     Geometry,
     Gfp,
     Prot, //
@@ -47,7 +45,6 @@ use kernel::{
             Relaxed, //
         },
         Arc,
-        ArcBorrow,
         SpinLockIrq, //
     }, //
 };
@@ -283,45 +280,21 @@ impl VDomain {
         self.attached.load(Relaxed)
     }
 
-    /// Syncs the domain's requests if the device has the domain. An UNMAP the device refused
-    /// even when sent again may leave it translating memory the caller frees next: then the
-    /// domain fails closed (see [`Self::block_endpoints`]).
-    fn sync_if_attached(&self) -> Result {
+    /// Syncs the domain's requests if the device has the domain. On failure, also whether an
+    /// UNMAP was refused even when sent again (the device may still translate its range: the
+    /// caller then fails the domain closed).
+    pub(super) fn sync_if_attached(&self) -> core::result::Result<(), (Error, bool)> {
         if !self.attached() {
             return Ok(());
         }
-        let r = self.viommu.sync(&self.batch);
-        if r.is_err() && self.viommu.requestq.take_stale(&self.batch) {
-            self.block_endpoints();
-        }
-        r
+        self.viommu
+            .sync(&self.batch)
+            .map_err(|e| (e, self.viommu.requestq.take_stale(&self.batch)))
     }
 
-    /// Moves every endpoint of the domain to the blocked domain, so that no stale translation
-    /// is reachable (DMA faults, visibly, until the core attaches another domain). Says so once
-    /// per occurrence. Atomic-safe (batched requests).
-    fn block_endpoints(&self) {
-        let dev = self.viommu.dev();
-        let r = self.viommu.iommu.endpoints_in(self.id).and_then(|eps| {
-            for ep in eps.iter() {
-                ep.block(self.id, &self.batch)?;
-            }
-            Ok(eps.len())
-        });
-        match r {
-            Ok(n) => dev_err!(
-                dev,
-                "domain {}: UNMAP refused twice; its {} endpoint device(s) blocked\n",
-                self.id,
-                n
-            ),
-            Err(e) => dev_err!(
-                dev,
-                "domain {}: UNMAP refused twice, and blocking its endpoints failed: {:?}\n",
-                self.id,
-                e
-            ),
-        }
+    /// The domain's batch (its MAP/UNMAP requests on the queue).
+    pub(super) fn batch(&self) -> &Arc<Batch> {
+        &self.batch
     }
 }
 
@@ -332,15 +305,10 @@ impl PinnedDrop for VDomain {
     }
 }
 
-#[vtable]
-impl DomainOps for VDomain {
-    type Endpoint = Endpoint;
-
-    fn attach_dev(domain: ArcBorrow<'_, Domain<Self>>, dev: &Device, ep: &Endpoint) -> Result {
-        ep.attach_paging(domain.into(), dev)
-    }
-
-    fn map_pages(
+/// The paging-domain callbacks, forwarded to by the `DomainOps` table (`ops.rs`).
+impl VDomain {
+    /// MAP: records the range and queues the request (synced by `iotlb_sync_map`).
+    pub(super) fn map(
         domain: &Domain<Self>,
         iova: u64,
         paddr: u64,
@@ -385,7 +353,9 @@ impl DomainOps for VDomain {
         Ok(size)
     }
 
-    fn unmap_pages(domain: &Domain<Self>, iova: u64, pgsize: usize, pgcount: usize) -> usize {
+    /// UNMAP: drops whole mappings from the record and queues the request (synced by
+    /// `iotlb_sync`); returns the bytes unmapped, 0 for a range that would split a mapping.
+    pub(super) fn unmap(domain: &Domain<Self>, iova: u64, pgsize: usize, pgcount: usize) -> usize {
         let Some(size) = pgsize.checked_mul(pgcount) else {
             return 0;
         };
@@ -440,27 +410,8 @@ impl DomainOps for VDomain {
         }
     }
 
-    fn flush_iotlb_all(domain: &Domain<Self>) {
-        if let Err(e) = domain.sync_if_attached() {
-            if iommu::fault_ratelimit() {
-                dev_err!(domain.viommu.dev(), "flush failed: {:?}\n", e);
-            }
-        }
-    }
-
-    fn iotlb_sync_map(domain: &Domain<Self>, _iova: u64, _size: usize) -> Result {
-        domain.sync_if_attached()
-    }
-
-    fn iotlb_sync(domain: &Domain<Self>) {
-        if let Err(e) = domain.sync_if_attached() {
-            if iommu::fault_ratelimit() {
-                dev_err!(domain.viommu.dev(), "unmap failed: {:?}\n", e);
-            }
-        }
-    }
-
-    fn iova_to_phys(domain: &Domain<Self>, iova: u64) -> u64 {
+    /// The physical address `iova` maps to, or 0.
+    pub(super) fn phys(domain: &Domain<Self>, iova: u64) -> u64 {
         domain
             .state
             .lock()

@@ -17,9 +17,12 @@ use crate::sys::iommu::{
     self,
     Cap,
     Domain,
+    DomainOps,
     FaultAccess,
+    Gfp,
     Identity,
     IommuOps,
+    Prot,
     Registration,
     ResvList, //
 };
@@ -40,7 +43,10 @@ use kernel::{
     new_spinlock_irq,
     prelude::*,
     rbtree::RBTreeNodeReservation,
-    sync::Arc, //
+    sync::{
+        Arc,
+        ArcBorrow, //
+    }, //
 };
 
 /// The `iommu_ops` implementation of the virtio-iommu.
@@ -236,4 +242,89 @@ pub(crate) fn report_fault(viommu: &Viommu, fault: &Fault) {
             let _ = iommu::report_fault(d, &ep.dev, addr, access);
         }
     }
+}
+
+/// The paging domains' ops: `domain.rs` does the work; a sync that finds an UNMAP refused twice
+/// fails the domain closed here, since that takes its endpoints.
+#[vtable]
+impl DomainOps for VDomain {
+    type Endpoint = Endpoint;
+
+    fn attach_dev(domain: ArcBorrow<'_, Domain<Self>>, dev: &Device, ep: &Endpoint) -> Result {
+        ep.attach_paging(domain.into(), dev)
+    }
+
+    fn map_pages(
+        domain: &Domain<Self>,
+        iova: u64,
+        paddr: u64,
+        pgsize: usize,
+        pgcount: usize,
+        prot: Prot,
+        gfp: Gfp,
+    ) -> Result<usize> {
+        VDomain::map(domain, iova, paddr, pgsize, pgcount, prot, gfp)
+    }
+
+    fn unmap_pages(domain: &Domain<Self>, iova: u64, pgsize: usize, pgcount: usize) -> usize {
+        VDomain::unmap(domain, iova, pgsize, pgcount)
+    }
+
+    fn flush_iotlb_all(domain: &Domain<Self>) {
+        if let Err(e) = sync(domain) {
+            if iommu::fault_ratelimit() {
+                dev_err!(domain.viommu().dev(), "flush failed: {:?}\n", e);
+            }
+        }
+    }
+
+    fn iotlb_sync_map(domain: &Domain<Self>, _iova: u64, _size: usize) -> Result {
+        sync(domain)
+    }
+
+    fn iotlb_sync(domain: &Domain<Self>) {
+        if let Err(e) = sync(domain) {
+            if iommu::fault_ratelimit() {
+                dev_err!(domain.viommu().dev(), "unmap failed: {:?}\n", e);
+            }
+        }
+    }
+
+    fn iova_to_phys(domain: &Domain<Self>, iova: u64) -> u64 {
+        VDomain::phys(domain, iova)
+    }
+}
+
+/// Syncs `domain`. An UNMAP the device refused even when sent again may leave it translating
+/// memory the caller frees next: then every endpoint of the domain moves to the blocked domain,
+/// so that no stale translation is reachable (DMA faults, visibly, until the core attaches
+/// another domain). Said once per occurrence. Atomic-safe (batched requests).
+fn sync(domain: &VDomain) -> Result {
+    let Err((err, stale)) = domain.sync_if_attached() else {
+        return Ok(());
+    };
+    if stale {
+        let (viommu, id) = (domain.viommu(), domain.id());
+        let r = viommu.iommu.endpoints_in(id).and_then(|eps| {
+            for ep in eps.iter() {
+                ep.block(id, domain.batch())?;
+            }
+            Ok(eps.len())
+        });
+        match r {
+            Ok(n) => dev_err!(
+                viommu.dev(),
+                "domain {}: UNMAP refused twice; its {} endpoint device(s) blocked\n",
+                id,
+                n
+            ),
+            Err(e) => dev_err!(
+                viommu.dev(),
+                "domain {}: UNMAP refused twice, and blocking its endpoints failed: {:?}\n",
+                id,
+                e
+            ),
+        }
+    }
+    Err(err)
 }
