@@ -46,6 +46,13 @@ step() { # step NAME CMD...: one result for the whole command
 	if "$@"; then ok "$name"; else notok "$name"; fi
 }
 
+# 0. In the background while the host tests run (the root's download and the fuzzers leave a core
+#    idle): the toolchain root, the kernel source and the first architecture's kernel. Step 2
+#    waits for it; kernel.sh is idempotent, so a failure here is reported there.
+mkdir -p "$CACHE/logs"
+"$LAB_DIR/kernel.sh" "${CHECK_ARCHES%% *}" >"$CACHE/logs/check-prefetch.log" 2>&1 &
+PREFETCH=$!
+
 # 1. Host tests of the protocol core: every cargo test counts.
 if [ -f uapi/Cargo.toml ]; then
 	echo "# ==== host: cargo test (uapi)"
@@ -86,6 +93,7 @@ fi
 rm -f "$out"
 
 # 2. Module builds: both architectures, clippy with warnings as errors; rustfmt.
+wait "$PREFETCH" || log "background kernel build failed (see $CACHE/logs/check-prefetch.log); retrying"
 if [ -f virtio_iommu.rs ] && grep -q 'module' virtio_iommu.rs && [ -z "${CHECK_NO_RUST:-}" ]; then
 	for a in $CHECK_ARCHES; do
 		step "build: virtio_iommu_rs.ko for $a (CLIPPY=1, -Dwarnings)" \
