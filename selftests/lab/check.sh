@@ -40,10 +40,11 @@ T0=$(date +%s)
 ok() { P=$((P + 1)); echo "ok - $1"; }
 notok() { F=$((F + 1)); FAILED+=("$1"); echo "not ok - $1"; }
 skip() { S=$((S + 1)); echo "ok - $1 # SKIP $2"; }
-step() { # step NAME CMD...: one result for the whole command
-	local name=$1; shift
-	echo "# ==== $name"
+step() { # step NAME CMD...: one result for the whole command, timed
+	local name=$1 t0; shift
+	echo "# ==== $name"; t0=$(date +%s)
 	if "$@"; then ok "$name"; else notok "$name"; fi
+	echo "# step took $(($(date +%s) - t0)) s"
 }
 
 # 0. In the background while the host tests run (the root's download and the fuzzers leave a core
