@@ -1176,29 +1176,42 @@ TEST_F_TIMEOUT(edu, injected_replay_failure_fails_attach_cleanly, TEST_TIMEOUT_S
 }
 
 /*
+ * Arms the inject file with @cmd, then VFIO_IOMMU_UNMAP_DMA of the victim buffer: VFIO reports
+ * success whatever the device said (iotlb_sync returns nothing). The injection must be consumed.
+ */
+static void type1_unmap_victim_injected(struct __test_metadata *_metadata,
+					FIXTURE_DATA(edu) *self, const char *inject,
+					const char *cmd)
+{
+	struct vfio_iommu_type1_dma_unmap unmap = {
+		.argsz = sizeof(unmap),
+		.iova = VICTIM_IOVA,
+		.size = self->buf_size,
+	};
+	char state[64] = "";
+
+	ASSERT_EQ(0, write_text(inject, cmd));
+	ASSERT_EQ(0, ioctl(self->container, VFIO_IOMMU_UNMAP_DMA, &unmap))
+		TH_LOG("VFIO_IOMMU_UNMAP_DMA: %s", strerror(errno));
+	ASSERT_LE(0, read_text(inject, state, sizeof(state)));
+	EXPECT_STREQ("off", state) TH_LOG("\"%s\" was not consumed by that UNMAP", cmd);
+}
+
+/*
  * An UNMAP the device refuses once: the driver sends it again, so that the device does not keep
  * translating memory the caller frees next. The same IOVA then maps again (a device still
  * holding the old mapping refuses that MAP as an overlap) and DMA goes through the new mapping.
  */
 TEST_F_TIMEOUT(edu, injected_unmap_failure_is_retried, TEST_TIMEOUT_S)
 {
-	struct vfio_iommu_type1_dma_unmap unmap = {
-		.argsz = sizeof(unmap),
-		.iova = VICTIM_IOVA,
-	};
-	char inject[PATH_MAX], state[64] = "";
+	char inject[PATH_MAX];
 
 	INJECT_OR_SKIP(inject);
 	type1_open(_metadata, self);
 	RETURN_IF_SKIPPED();
 	type1_map(_metadata, self, self->src, SRC_IOVA);
 	type1_map(_metadata, self, self->victim, VICTIM_IOVA);
-	ASSERT_EQ(0, write_text(inject, "unmap 1"));
-	unmap.size = self->buf_size;
-	ASSERT_EQ(0, ioctl(self->container, VFIO_IOMMU_UNMAP_DMA, &unmap))
-		TH_LOG("VFIO_IOMMU_UNMAP_DMA: %s", strerror(errno));
-	ASSERT_LE(0, read_text(inject, state, sizeof(state)));
-	EXPECT_STREQ("off", state) TH_LOG("the injection was not consumed by that UNMAP");
+	type1_unmap_victim_injected(_metadata, self, inject, "unmap 1");
 	EXPECT_FALSE(iova_mapped(_metadata, VICTIM_IOVA)) TH_LOG("the range is still recorded");
 	/* The device forgot the range too: the same IOVA maps again, to another buffer. */
 	type1_map(_metadata, self, self->dst, VICTIM_IOVA);
@@ -1214,11 +1227,7 @@ TEST_F_TIMEOUT(edu, injected_unmap_failure_is_retried, TEST_TIMEOUT_S)
  */
 TEST_F_TIMEOUT(edu, injected_unmap_refused_twice_blocks_the_domain, TEST_TIMEOUT_S)
 {
-	struct vfio_iommu_type1_dma_unmap unmap = {
-		.argsz = sizeof(unmap),
-		.iova = VICTIM_IOVA,
-	};
-	char inject[PATH_MAX], state[64] = "";
+	char inject[PATH_MAX];
 	size_t k;
 
 	INJECT_OR_SKIP(inject);
@@ -1229,12 +1238,8 @@ TEST_F_TIMEOUT(edu, injected_unmap_refused_twice_blocks_the_domain, TEST_TIMEOUT
 	type1_device(_metadata, self);
 	edu_roundtrip(_metadata, self, self->src, SRC_IOVA, self->victim, VICTIM_IOVA, 0x5a5a04,
 		      "victim mapped");
-	ASSERT_EQ(0, write_text(inject, "unmap 2"));
-	unmap.size = self->buf_size;
-	ASSERT_EQ(0, ioctl(self->container, VFIO_IOMMU_UNMAP_DMA, &unmap))
-		TH_LOG("VFIO_IOMMU_UNMAP_DMA: %s", strerror(errno));
-	ASSERT_LE(0, read_text(inject, state, sizeof(state)));
-	EXPECT_STREQ("off", state) TH_LOG("the UNMAP was not sent twice");
+	/* Consumed only if the UNMAP was sent twice. */
+	type1_unmap_victim_injected(_metadata, self, inject, "unmap 2");
 	fill_pattern(self->src, EDU_BUF_SIZE, 0xdddd);
 	ASSERT_EQ(0, edu_dma(self, SRC_IOVA, false, EDU_BUF_SIZE));
 	memset(self->victim, 0xa5, EDU_BUF_SIZE);
