@@ -19,7 +19,7 @@ KMAKE = $(IN_ROOT) $(MAKE) -C $(KBUILD_DIR) M=$(CURDIR) \
 RUST_SOURCES = $(shell git ls-files '*.rs' 2>/dev/null | grep -v -e '^uapi/fuzz/' -e generated)
 
 .PHONY: all modules clean run check vmtest shell test-host fuzz kernel root rustfmt rustfmtcheck \
-	clippy help bench intree
+	clippy help bench profile intree
 
 all: modules
 
@@ -66,6 +66,11 @@ check:
 ## bench: dma_map_benchmark, C vs Rust driver, alternating boots (ROUNDS=3); prints ratios
 bench:
 	$(LAB)/bench.sh
+
+## profile: where the guest's instructions go per map+unmap (dma_map_benchmark), per function,
+##          C vs Rust and their difference (PROFILE_SECONDS=, PROFILE_TOP=, DRIVERS=)
+profile:
+	$(LAB)/profile.sh
 
 ## intree: the driver as a patch series for a kernel tree (KSRC=, OUT=, default
 ##         out/intree-patches; AUTHOR=), checked: git am, checkpatch, rustfmt, =y and =m builds

@@ -23,6 +23,8 @@ esac
 if [ -n "$mod" ]; then
 	if insmod /lib/modules/$mod.ko $VIOMMU_MODPARAMS; then
 		echo "VIOMMU-INSMOD ok $mod"
+		# Where the module's code sits (make profile symbolizes guest addresses with it).
+		echo "VIOMMU-MODULE-TEXT $mod $(cat /sys/module/$mod/sections/.text 2>/dev/null)"
 	else
 		echo "VIOMMU-INSMOD failed $mod"
 	fi
