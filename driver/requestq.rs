@@ -299,25 +299,31 @@ impl RequestQueue {
     /// one poll at a time, never for the wait. Stops at once on a broken or killed queue; bounded
     /// by [`TIMEOUT_MS`].
     pub(crate) fn sync(&self, batch: &Batch) -> Result {
-        let target = {
-            let mut st = self.state.lock();
-            let b = batch.0.access_mut(&mut *st);
-            let (target, idle) = (b.queued, b.queued == b.completed);
-            if idle {
-                let fold = core::mem::take(&mut b.fold);
-                drop(st);
-                return self.report(&fold);
-            }
-            if st.broken || st.vq.is_dead() {
-                return Err(ENODEV);
-            }
-            st.vq.kick();
-            target
-        };
+        let mut target = None;
         let mut start = None;
         let fold = loop {
             let mut st = self.state.lock();
-            self.drain(&mut st);
+            let target = match target {
+                Some(t) => {
+                    self.drain(&mut st);
+                    t
+                }
+                None => {
+                    let b = batch.0.access_mut(&mut *st);
+                    let t = b.queued;
+                    if t == b.completed {
+                        break core::mem::take(&mut b.fold);
+                    }
+                    if st.broken || st.vq.is_dead() {
+                        return Err(ENODEV);
+                    }
+                    st.vq.kick();
+                    // A device that answers during the notification (QEMU's, under TCG) needs
+                    // no second acquisition of the lock.
+                    self.drain(&mut st);
+                    *target.insert(t)
+                }
+            };
             let b = batch.0.access_mut(&mut *st);
             if b.completed >= target {
                 break core::mem::take(&mut b.fold);
@@ -440,8 +446,8 @@ impl RequestQueue {
         if buf.ctx.retried {
             dev_err!(
                 self.vdev.as_ref(),
-                "{:?} refused twice ({:?}): the device may still translate that range\n",
-                req,
+                "{} refused twice ({:?}): the device may still translate that range\n",
+                format_args!("{req}"), // in hex (`Display`), not `Debug`
                 err
             );
             return Err(buf);
@@ -454,8 +460,8 @@ impl RequestQueue {
         if printk_ratelimit() {
             dev_warn!(
                 self.vdev.as_ref(),
-                "{:?} refused ({:?}): sending it again\n",
-                req,
+                "{} refused ({:?}): sending it again\n",
+                format_args!("{req}"), // in hex (`Display`), not `Debug`
                 err
             );
         }

@@ -173,6 +173,43 @@ pub enum Request {
     },
 }
 
+/// For the kernel log: addresses in hex, as the IOMMU core prints them.
+impl core::fmt::Display for Request {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match *self {
+            Self::Attach {
+                domain,
+                endpoint,
+                bypass,
+            } => write!(
+                f,
+                "ATTACH endpoint {endpoint} to domain {domain}{}",
+                if bypass { " (bypass)" } else { "" }
+            ),
+            Self::Detach { domain, endpoint } => {
+                write!(f, "DETACH endpoint {endpoint} from domain {domain}")
+            }
+            Self::Map {
+                domain,
+                virt_start,
+                virt_end,
+                phys_start,
+                flags,
+            } => write!(
+                f,
+                "MAP domain {domain} [{virt_start:#x}-{virt_end:#x}] to {phys_start:#x} \
+                 flags {flags:#x}"
+            ),
+            Self::Unmap {
+                domain,
+                virt_start,
+                virt_end,
+            } => write!(f, "UNMAP domain {domain} [{virt_start:#x}-{virt_end:#x}]"),
+            Self::Probe { endpoint } => write!(f, "PROBE endpoint {endpoint}"),
+        }
+    }
+}
+
 /// Sizes of the two parts of an encoded request.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Layout {
@@ -234,103 +271,81 @@ impl Request {
         let out = buf
             .get_mut(..layout.total())
             .ok_or(ReqError::BufferTooSmall)?;
-        out.fill(0);
         let tail = ReqTail {
             status: STATUS_POISON,
             reserved: [0; 3],
         };
-        match *self {
+        // Each struct is written in place; only what it does not cover (a PROBE's reply area)
+        // is zeroed, and that area's tail poisoned.
+        let written = match *self {
             Self::Attach {
                 domain,
                 endpoint,
                 bypass,
-            } => copy(
-                out,
-                &ReqAttach {
-                    head: ReqHead::new(wire::T_ATTACH),
-                    domain: Le32::new(domain),
-                    endpoint: Le32::new(endpoint),
-                    flags: Le32::new(if bypass { wire::ATTACH_F_BYPASS } else { 0 }),
-                    reserved: [0; 4],
-                    tail,
-                }
-                .to_bytes(),
-            ),
-            Self::Detach { domain, endpoint } => copy(
-                out,
-                &ReqDetach {
-                    head: ReqHead::new(wire::T_DETACH),
-                    domain: Le32::new(domain),
-                    endpoint: Le32::new(endpoint),
-                    reserved: [0; 8],
-                    tail,
-                }
-                .to_bytes(),
-            ),
+            } => ReqAttach {
+                head: ReqHead::new(wire::T_ATTACH),
+                domain: Le32::new(domain),
+                endpoint: Le32::new(endpoint),
+                flags: Le32::new(if bypass { wire::ATTACH_F_BYPASS } else { 0 }),
+                reserved: [0; 4],
+                tail,
+            }
+            .write_to(out),
+            Self::Detach { domain, endpoint } => ReqDetach {
+                head: ReqHead::new(wire::T_DETACH),
+                domain: Le32::new(domain),
+                endpoint: Le32::new(endpoint),
+                reserved: [0; 8],
+                tail,
+            }
+            .write_to(out),
             Self::Map {
                 domain,
                 virt_start,
                 virt_end,
                 phys_start,
                 flags,
-            } => copy(
-                out,
-                &ReqMap {
-                    head: ReqHead::new(wire::T_MAP),
-                    domain: Le32::new(domain),
-                    virt_start: Le64::new(virt_start),
-                    virt_end: Le64::new(virt_end),
-                    phys_start: Le64::new(phys_start),
-                    flags: Le32::new(flags),
-                    tail,
-                }
-                .to_bytes(),
-            ),
+            } => ReqMap {
+                head: ReqHead::new(wire::T_MAP),
+                domain: Le32::new(domain),
+                virt_start: Le64::new(virt_start),
+                virt_end: Le64::new(virt_end),
+                phys_start: Le64::new(phys_start),
+                flags: Le32::new(flags),
+                tail,
+            }
+            .write_to(out),
             Self::Unmap {
                 domain,
                 virt_start,
                 virt_end,
-            } => copy(
-                out,
-                &ReqUnmap {
-                    head: ReqHead::new(wire::T_UNMAP),
-                    domain: Le32::new(domain),
-                    virt_start: Le64::new(virt_start),
-                    virt_end: Le64::new(virt_end),
-                    reserved: [0; 4],
-                    tail,
-                }
-                .to_bytes(),
-            ),
-            Self::Probe { endpoint } => {
-                copy(
-                    out,
-                    &ReqProbe {
-                        head: ReqHead::new(wire::T_PROBE),
-                        endpoint: Le32::new(endpoint),
-                        reserved: [0; 64],
-                    }
-                    .to_bytes(),
-                )?;
-                let status_at = layout.total().checked_sub(TAIL_LEN);
-                match status_at.and_then(|i| out.get_mut(i)) {
-                    Some(b) => {
-                        *b = STATUS_POISON;
-                        Ok(())
-                    }
-                    None => Err(ReqError::BufferTooSmall),
-                }
+            } => ReqUnmap {
+                head: ReqHead::new(wire::T_UNMAP),
+                domain: Le32::new(domain),
+                virt_start: Le64::new(virt_start),
+                virt_end: Le64::new(virt_end),
+                reserved: [0; 4],
+                tail,
             }
-        }?;
+            .write_to(out),
+            Self::Probe { endpoint } => ReqProbe {
+                head: ReqHead::new(wire::T_PROBE),
+                endpoint: Le32::new(endpoint),
+                reserved: [0; 64],
+            }
+            .write_to(out),
+        }
+        .ok_or(ReqError::BufferTooSmall)?;
+        let rest = out.get_mut(written..).ok_or(ReqError::BufferTooSmall)?;
+        if !rest.is_empty() {
+            rest.fill(0);
+            let status = rest.len().checked_sub(TAIL_LEN);
+            *status
+                .and_then(|i| rest.get_mut(i))
+                .ok_or(ReqError::BufferTooSmall)? = STATUS_POISON;
+        }
         Ok(layout)
     }
-}
-
-fn copy(dst: &mut [u8], src: &[u8]) -> Result<(), ReqError> {
-    dst.get_mut(..src.len())
-        .ok_or(ReqError::BufferTooSmall)?
-        .copy_from_slice(src);
-    Ok(())
 }
 
 /// Checks the reply of one request.

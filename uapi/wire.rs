@@ -210,14 +210,17 @@ impl<'a> Writer<'a> {
         }
     }
 
-    fn put(&mut self, bytes: &[u8]) {
+    /// Writes `bytes` next. Sized at compile time, so the copy is a few stores rather than a
+    /// call to `memcpy` per field.
+    fn put<const N: usize>(&mut self, bytes: &[u8; N]) {
         let dst = self
             .pos
-            .checked_add(bytes.len())
-            .and_then(|end| self.buf.get_mut(self.pos..end).map(|d| (d, end)));
+            .checked_add(N)
+            .and_then(|end| self.buf.get_mut(self.pos..end).map(|d| (d, end)))
+            .and_then(|(d, end)| <&mut [u8; N]>::try_from(d).ok().map(|d| (d, end)));
         match dst {
             Some((d, end)) => {
-                d.copy_from_slice(bytes);
+                *d = *bytes;
                 self.pos = end;
             }
             None => self.ok = false,
@@ -276,10 +279,17 @@ macro_rules! to_bytes {
             $(#[$doc])*
             pub fn to_bytes(&self) -> [u8; $len] {
                 let mut out = [0u8; $len];
-                let mut w = Writer::new(&mut out);
-                $(self.$f.put_into(&mut w);)+
-                debug_assert!(w.ok && w.pos == $len);
+                let n = self.write_to(&mut out);
+                debug_assert!(n == Some($len));
                 out
+            }
+
+            /// Writes the wire bytes at the start of `out` (in place: no copy on the request
+            /// path); returns how many, or `None` if `out` is shorter.
+            pub fn write_to(&self, out: &mut [u8]) -> Option<usize> {
+                let mut w = Writer::new(out.get_mut(..$len)?);
+                $(self.$f.put_into(&mut w);)+
+                (w.ok && w.pos == $len).then_some($len)
             }
         }
     };

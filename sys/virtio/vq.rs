@@ -36,11 +36,27 @@ use kernel::{
     }, //
 };
 
+/// Buffers up to this many bytes (every request but PROBE) live inside the buffer's own
+/// allocation: one kmalloc and one kfree per request, as in the C driver.
+const INLINE_LEN: usize = 64;
+
+/// The bytes of a [`Buffer`].
+enum Data {
+    /// The first `len` bytes of an array inside the buffer.
+    Inline([u8; INLINE_LEN], usize),
+    /// A separate allocation (larger buffers).
+    Heap(KVec<u8>),
+}
+
 /// A buffer for a virtqueue: a kmalloc'd byte area whose first `readable` bytes the device
 /// reads and whose rest it writes, plus driver context `C` the device never sees.
+///
+/// Like the C driver's requests, small areas share the allocation with the context. The device
+/// never sees the context, and the driver touches neither while the device owns the buffer.
 pub(crate) struct Buffer<C> {
-    // INVARIANT: allocated with kmalloc (`KVec`), so it can be described by a scatterlist.
-    data: KVec<u8>,
+    // INVARIANT: kmalloc memory (inside the `KBox` of the buffer, or a `KVec`), so it can be
+    // described by a scatterlist.
+    data: Data,
     readable: usize,
     /// Driver context travelling with the buffer.
     pub(crate) ctx: C,
@@ -55,7 +71,11 @@ impl<C> Buffer<C> {
         flags: Flags,
     ) -> Result<KBox<Self>> {
         let len = readable.checked_add(writable).ok_or(EINVAL)?;
-        let data = KVec::from_elem(0u8, len, flags)?;
+        let data = if len <= INLINE_LEN {
+            Data::Inline([0; INLINE_LEN], len)
+        } else {
+            Data::Heap(KVec::from_elem(0u8, len, flags)?)
+        };
         Ok(KBox::new(
             Self {
                 data,
@@ -68,12 +88,23 @@ impl<C> Buffer<C> {
 
     /// The whole area (device-readable part, then device-writable part).
     pub(crate) fn bytes_mut(&mut self) -> &mut [u8] {
-        &mut self.data
+        match &mut self.data {
+            Data::Inline(a, len) => a.get_mut(..*len).unwrap_or_default(),
+            Data::Heap(v) => v,
+        }
+    }
+
+    /// The whole area, read-only.
+    fn bytes(&self) -> &[u8] {
+        match &self.data {
+            Data::Inline(a, len) => a.get(..*len).unwrap_or_default(),
+            Data::Heap(v) => v,
+        }
     }
 
     /// The device-writable part (as written by the device once the buffer is back).
     pub(crate) fn writable(&self) -> &[u8] {
-        self.data.get(self.readable..).unwrap_or(&[])
+        self.bytes().get(self.readable..).unwrap_or(&[])
     }
 }
 
@@ -269,15 +300,18 @@ impl<C: Send + 'static> Virtqueue<C> {
         mut buf: KBox<Buffer<C>>,
     ) -> core::result::Result<(), (Error, KBox<Buffer<C>>)> {
         let readable = buf.readable;
-        let len = buf.data.len();
-        let writable = len - readable;
+        let len = buf.bytes().len();
+        let Some(writable) = len.checked_sub(readable) else {
+            return Err((EINVAL, buf));
+        };
         let (Ok(r_len), Ok(w_len)) = (u32::try_from(readable), u32::try_from(writable)) else {
             return Err((EINVAL, buf));
         };
         if len == 0 {
             return Err((EINVAL, buf));
         }
-        let base = buf.data.as_mut_ptr();
+        // `KBox` is a plain pointer: moving it below (`into_raw`) leaves `base` valid.
+        let base = buf.bytes_mut().as_mut_ptr();
         let mut out = scatterlist::default();
         let mut inp = scatterlist::default();
         let mut sgs: [*mut scatterlist; 2] = [core::ptr::null_mut(); 2];

@@ -572,3 +572,24 @@ fn msi_policy_per_platform() {
     );
     assert_eq!(n, 2);
 }
+
+#[test]
+fn requests_display_addresses_in_hex() {
+    let r = Request::Unmap {
+        domain: 3,
+        virt_start: 0x10_0000,
+        virt_end: 0x10_ffff,
+    };
+    assert_eq!(r.to_string(), "UNMAP domain 3 [0x100000-0x10ffff]");
+    let r = Request::Map {
+        domain: 1,
+        virt_start: 0x1000,
+        virt_end: 0x1fff,
+        phys_start: 0xfee0_0000,
+        flags: 3,
+    };
+    assert_eq!(
+        r.to_string(),
+        "MAP domain 1 [0x1000-0x1fff] to 0xfee00000 flags 0x3"
+    );
+}
