@@ -15,6 +15,10 @@ icount) export QEMU_EXTRA="${QEMU_EXTRA:+$QEMU_EXTRA }-accel tcg,thread=single -
 host) ;;
 *) die "BENCH_CLOCK is icount or host" ;;
 esac
+# kmemleak off (BENCH_KMEMLEAK=on keeps it): a kmemleak kernel records a stack trace at every
+# allocation, about 25000 guest instructions each (make profile), which no production kernel
+# pays and which would weigh each driver by its allocation count rather than its code path.
+[ "${BENCH_KMEMLEAK:-off}" = on ] || export CMDLINE="${CMDLINE:+$CMDLINE }kmemleak=off"
 ARCH=${ARCH:-x86_64}
 export ARCH ONLY=dma_map_benchmark_test
 OUT=$(mktemp -d)
