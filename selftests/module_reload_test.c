@@ -18,7 +18,7 @@
  * The tests run in order and hand state to each other through STATE_FILE (every test runs in
  * its own process). The last two restore the system whatever happened before.
  */
-#include <elf.h>
+#include <linux/elf.h>
 #include <linux/types.h>
 #include <signal.h>
 #include <sys/syscall.h>
@@ -143,8 +143,8 @@ static int state_load(struct state *s)
 static int module_text_ranges(struct state *s)
 {
 	char path[PATH_MAX], buf[64];
-	Elf64_Shdr *sh = NULL;
-	Elf64_Ehdr eh;
+	struct elf64_shdr *sh = NULL;
+	struct elf64_hdr eh;
 	char *names = NULL;
 	int fd, i, ret = -EINVAL;
 
@@ -153,7 +153,7 @@ static int module_text_ranges(struct state *s)
 	if (fd < 0)
 		return -errno;
 	if (pread(fd, &eh, sizeof(eh), 0) != sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
-	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_shentsize != sizeof(Elf64_Shdr) ||
+	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_shentsize != sizeof(struct elf64_shdr) ||
 	    eh.e_shstrndx >= eh.e_shnum)
 		goto out;
 	sh = calloc(eh.e_shnum, sizeof(*sh));
