@@ -4,21 +4,24 @@
  * VIOMMU_DISK_SHA256) and O_DIRECT write/read-back of a random pattern in the scratch area,
  * with I/O sizes and buffer offsets that make the driver map and unmap different lengths.
  *
- * Environment (set by the runner's /init): VIOMMU_DISKS, VIOMMU_DISK_SHA256,
- * VIOMMU_DISK_HASH_BYTES.
+ * The disks: VIOMMU_DISKS, else every disk behind the virtio-iommu (disk_util.h). The read
+ * tests need VIOMMU_DISK_SHA256 and VIOMMU_DISK_HASH_BYTES (the host's knowledge of the
+ * contents); the write tests write only disks named in VIOMMU_DISKS, never a discovered one.
  */
-#include <stdint.h>
+#include <linux/types.h>
 #include <sys/sysmacros.h>
 
 #include "kselftest_harness.h"
 #include "viommu_util.h"
 #include "sha256.h"
+#include "disk_util.h"
 
 #define MAX_DISKS	8
 #define KiB		1024ULL
 #define MiB		(1024ULL * 1024)
 #define SCRATCH_MAX	(4 * MiB)
 #define IO_TIMEOUT	300	/* seconds per test: TCG guests are slow */
+#define READ_RATE_FMT	"%s: O_DIRECT read, %zu KiB I/Os, buffer +%zu: %.1f MB/s (%llu bytes in %.3f s)\n"
 
 struct disk {
 	char name[64];
@@ -36,38 +39,25 @@ static size_t page_size(void)
 
 static int get_disks(struct disk *disks, int max)
 {
-	const char *env = getenv("VIOMMU_DISKS");
-	char *copy, *tok, *save = NULL;
-	int n = 0;
+	char names[MAX_DISKS][DISK_NAME_MAX];
+	int i, n;
 
-	if (!env)
-		return 0;
-	copy = strdup(env);
-	if (!copy)
-		return -ENOMEM;
-	for (tok = strtok_r(copy, " \t,", &save); tok && n < max; tok = strtok_r(NULL, " \t,", &save)) {
-		struct disk *d = &disks[n++];
+	n = disk_list(names, max < MAX_DISKS ? max : MAX_DISKS);
+	for (i = 0; i < n; i++) {
+		struct disk *d = &disks[i];
 		char path[PATH_MAX], buf[64];
 
 		memset(d, 0, sizeof(*d));
-		xsnprintf(d->name, sizeof(d->name), "%s", tok);
-		xsnprintf(d->dev, sizeof(d->dev), "/dev/%s", tok);
-		xsnprintf(path, sizeof(path), "/sys/block/%s/queue/logical_block_size", tok);
+		xsnprintf(d->name, sizeof(d->name), "%s", names[i]);
+		xsnprintf(d->dev, sizeof(d->dev), "/dev/%s", names[i]);
+		xsnprintf(path, sizeof(path), "/sys/block/%s/queue/logical_block_size", names[i]);
 		d->lbs = read_text(path, buf, sizeof(buf)) > 0 ? strtoul(buf, NULL, 10) : 512;
 		if (!d->lbs)
 			d->lbs = 512;
-		xsnprintf(path, sizeof(path), "/sys/block/%s/size", tok);
+		xsnprintf(path, sizeof(path), "/sys/block/%s/size", names[i]);
 		d->size = read_text(path, buf, sizeof(buf)) > 0 ? strtoull(buf, NULL, 10) * 512 : 0;
 	}
-	free(copy);
 	return n;
-}
-
-static unsigned long long hash_bytes(void)
-{
-	const char *s = getenv("VIOMMU_DISK_HASH_BYTES");
-
-	return s ? strtoull(s, NULL, 10) : 0;
 }
 
 /* Opens the disk with O_DIRECT, creating its node when devtmpfs did not. */
@@ -88,79 +78,6 @@ static int open_disk(const struct disk *d, int flags)
 	return open(d->dev, flags | O_DIRECT | O_CLOEXEC);
 }
 
-/* True when dir (a sysfs device directory) is a PCI function. */
-static bool is_pci_function(const char *dir)
-{
-	char link[PATH_MAX], sub[64];
-	const char *base = strrchr(dir, '/');
-	unsigned int dom, bus, slot, fn;
-	char tail;
-
-	base = base ? base + 1 : dir;
-	if (sscanf(base, "%x:%x:%x.%x%c", &dom, &bus, &slot, &fn, &tail) != 4)
-		return false;
-	xsnprintf(link, sizeof(link), "%s/subsystem", dir);
-	return link_basename(link, sub, sizeof(sub)) == 0 && !strcmp(sub, "pci");
-}
-
-/* The nearest PCI function at or above a resolved sysfs path. */
-static int pci_ancestor(const char *real, char *out, size_t size)
-{
-	char path[PATH_MAX], *slash;
-
-	xsnprintf(path, sizeof(path), "%s", real);
-	while ((slash = strrchr(path, '/')) && slash != path) {
-		if (is_pci_function(path)) {
-			xsnprintf(out, size, "%s", path);
-			return 0;
-		}
-		*slash = '\0';
-	}
-	return -ENOENT;
-}
-
-/* Tries the symlinks in dir (e.g. an NVMe subsystem's controllers or multipath paths). */
-static int pci_via_links(const char *dir, char *out, size_t size)
-{
-	char **names, path[PATH_MAX], real[PATH_MAX];
-	struct stat st;
-	int i, n, ret = -ENOENT;
-
-	n = list_dir(dir, &names);
-	if (n < 0)
-		return n;
-	for (i = 0; i < n && ret; i++) {
-		if (!strcmp(names[i], "subsystem") || !strcmp(names[i], "driver") ||
-		    !strcmp(names[i], "firmware_node") || !strcmp(names[i], "bdi"))
-			continue;
-		xsnprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-		if (lstat(path, &st) || !S_ISLNK(st.st_mode) || !realpath(path, real))
-			continue;
-		ret = pci_ancestor(real, out, size);
-	}
-	free_names(names, n);
-	return ret;
-}
-
-/* Resolves a block device to the PCI function that does its DMA. */
-static int disk_pci_function(const char *disk, char *out, size_t size)
-{
-	char path[PATH_MAX], real[PATH_MAX];
-
-	xsnprintf(path, sizeof(path), "/sys/block/%s", disk);
-	if (realpath(path, real) && !pci_ancestor(real, out, size))
-		return 0;
-	xsnprintf(path, sizeof(path), "/sys/block/%s/device", disk);
-	if (realpath(path, real) && !pci_ancestor(real, out, size))
-		return 0;
-	/* NVMe native multipath: the head disk hangs off a virtual subsystem device. */
-	xsnprintf(path, sizeof(path), "/sys/block/%s/multipath", disk);
-	if (!pci_via_links(path, out, size))
-		return 0;
-	xsnprintf(path, sizeof(path), "/sys/block/%s/device", disk);
-	return pci_via_links(path, out, size);
-}
-
 static void *alloc_aligned(size_t len)
 {
 	void *p = NULL;
@@ -170,19 +87,19 @@ static void *alloc_aligned(size_t len)
 	return p;
 }
 
-static uint64_t splitmix64(uint64_t *state)
+static __u64 splitmix64(__u64 *state)
 {
-	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+	__u64 z = (*state += 0x9e3779b97f4a7c15ULL);
 
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
 	return z ^ (z >> 31);
 }
 
-static void fill_random(void *buf, size_t len, uint64_t seed)
+static void fill_random(void *buf, size_t len, __u64 seed)
 {
-	uint8_t *p = buf;
-	uint64_t v;
+	__u8 *p = buf;
+	__u64 v;
 	size_t i;
 
 	for (i = 0; i + 8 <= len; i += 8) {
@@ -198,19 +115,38 @@ static double mb_per_s(unsigned long long bytes, double seconds)
 	return seconds > 0 ? bytes / 1e6 / seconds : 0;
 }
 
-/* Skips unless the disks and the hash are described by the environment. */
-#define NEED_DISKS(disks, n) do {							\
-	n = get_disks(disks, MAX_DISKS);						\
-	ASSERT_LE(0, n);								\
-	if (n == 0)									\
-		SKIP(return, "VIOMMU_DISKS is not set: no disk behind the IOMMU");	\
-} while (0)
+/*
+ * The disks (named in VIOMMU_DISKS, or found behind the virtio-iommu) into disks; skips without
+ * any. Returns the count, 0 when the test stops.
+ */
+static int need_disks(struct __test_metadata *_metadata, struct disk *disks)
+{
+	int n = get_disks(disks, MAX_DISKS);
 
-#define NEED_HASH() do {								\
-	const char *__h = getenv("VIOMMU_DISK_SHA256");					\
-	if (!__h || strlen(__h) != 64 || !hash_bytes())					\
-		SKIP(return, "VIOMMU_DISK_SHA256 / VIOMMU_DISK_HASH_BYTES not set");	\
-} while (0)
+	EXPECT_LE(0, n);
+	if (n < 0)
+		return 0;
+	if (n == 0)
+		SKIP(return 0, "no disk behind the virtio-iommu (none found, VIOMMU_DISKS unset)");
+	return n;
+}
+
+/* Skips unless the host told the disks' contents. Returns whether the test goes on. */
+static bool need_hash(struct __test_metadata *_metadata)
+{
+	if (!disk_sha256())
+		SKIP(return false, DISK_HASH_SKIP_REASON);
+	return true;
+}
+
+/* Skips unless the disks were named: only those may be written. */
+static bool need_named_disks(struct __test_metadata *_metadata)
+{
+	if (!disks_named())
+		SKIP(return false,
+		     "writes only disks named in VIOMMU_DISKS (scratch disks), not discovered ones");
+	return true;
+}
 
 TEST(sha256_known_answers)
 {
@@ -220,12 +156,12 @@ TEST(sha256_known_answers)
 		{ "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
 		  "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1" },
 	};
-	uint8_t digest[SHA256_DIGEST_SIZE];
+	__u8 digest[SHA256_DIGEST_SIZE];
 	char hex[2 * SHA256_DIGEST_SIZE + 1], chunk[1000];
 	struct sha256_ctx c;
 	size_t i;
 
-	for (i = 0; i < sizeof(kat) / sizeof(kat[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(kat); i++) {
 		sha256_hex_of(kat[i].msg, strlen(kat[i].msg), hex);
 		TH_LOG("sha256(\"%s\") = %s", kat[i].msg, hex);
 		EXPECT_STREQ(kat[i].hex, hex);
@@ -253,7 +189,9 @@ TEST(disks_behind_iommu)
 	char pci[PATH_MAX], link[PATH_MAX], group[32], type[64];
 	int i, n;
 
-	NEED_DISKS(disks, n);
+	n = need_disks(_metadata, disks);
+	if (!n)
+		return;
 	for (i = 0; i < n; i++) {
 		unsigned long vendor = 0, device = 0;
 
@@ -273,7 +211,7 @@ TEST(disks_behind_iommu)
 		       disks[i].name, strrchr(pci, '/') + 1, vendor, device, group, type,
 		       disks[i].size, disks[i].lbs);
 		EXPECT_STRNE("NONE", group) TH_LOG("%s: %s has no iommu_group", disks[i].name, pci);
-		EXPECT_LT(hash_bytes(), disks[i].size)
+		EXPECT_LT(disk_hash_bytes(), disks[i].size)
 			TH_LOG("%s: smaller than VIOMMU_DISK_HASH_BYTES", disks[i].name);
 	}
 }
@@ -284,11 +222,11 @@ TEST(disks_behind_iommu)
  */
 static void check_read_hash(struct __test_metadata *_metadata, size_t io, size_t buf_off)
 {
-	const char *want = getenv("VIOMMU_DISK_SHA256");
-	unsigned long long total = hash_bytes();
+	const char *want = disk_sha256();
+	unsigned long long total = disk_hash_bytes();
 	struct disk disks[MAX_DISKS];
 	char hex[2 * SHA256_DIGEST_SIZE + 1];
-	uint8_t digest[SHA256_DIGEST_SIZE];
+	__u8 digest[SHA256_DIGEST_SIZE];
 	int i, n;
 
 	n = get_disks(disks, MAX_DISKS);
@@ -327,10 +265,10 @@ static void check_read_hash(struct __test_metadata *_metadata, size_t io, size_t
 		free(buf);
 		sha256_final(&c, digest);
 		sha256_hex(digest, hex);
-		TH_LOG("%s: sha256 of %llu bytes read with %zu-byte O_DIRECT I/Os (buffer +%zu): %s",
+		TH_LOG("%s: sha256 of %llu bytes read with %zu-byte O_DIRECT I/Os (buf +%zu): %s",
 		       d->name, total, io, buf_off, hex);
-		ksft_print_msg("%s: O_DIRECT read, %zu KiB I/Os, buffer +%zu: %.1f MB/s (%llu bytes in %.3f s)\n",
-			       d->name, io / 1024, buf_off, mb_per_s(total, t), total, t);
+		ksft_print_msg(READ_RATE_FMT, d->name, io / 1024, buf_off, mb_per_s(total, t),
+			       total, t);
 		EXPECT_STREQ(want, hex) TH_LOG("%s: data read through the IOMMU differs", d->name);
 	}
 }
@@ -340,8 +278,11 @@ TEST(read_hash_4k)
 	struct disk disks[MAX_DISKS];
 	int n;
 
-	NEED_DISKS(disks, n);
-	NEED_HASH();
+	n = need_disks(_metadata, disks);
+	if (!n)
+		return;
+	if (!need_hash(_metadata))
+		return;
 	check_read_hash(_metadata, 4 * KiB, 0);
 }
 
@@ -350,8 +291,11 @@ TEST(read_hash_64k)
 	struct disk disks[MAX_DISKS];
 	int n;
 
-	NEED_DISKS(disks, n);
-	NEED_HASH();
+	n = need_disks(_metadata, disks);
+	if (!n)
+		return;
+	if (!need_hash(_metadata))
+		return;
 	check_read_hash(_metadata, 64 * KiB, 0);
 }
 
@@ -360,8 +304,11 @@ TEST(read_hash_1m)
 	struct disk disks[MAX_DISKS];
 	int n;
 
-	NEED_DISKS(disks, n);
-	NEED_HASH();
+	n = need_disks(_metadata, disks);
+	if (!n)
+		return;
+	if (!need_hash(_metadata))
+		return;
 	check_read_hash(_metadata, MiB, 0);
 }
 
@@ -370,8 +317,11 @@ TEST(read_hash_odd_offset)
 	struct disk disks[MAX_DISKS];
 	int i, n;
 
-	NEED_DISKS(disks, n);
-	NEED_HASH();
+	n = need_disks(_metadata, disks);
+	if (!n)
+		return;
+	if (!need_hash(_metadata))
+		return;
 	for (i = 0; i < n; i++)
 		if (disks[i].lbs != 512 || page_size() < 4096)
 			SKIP(return, "%s: logical block size %u: no 512-byte sub-page offsets",
@@ -393,7 +343,7 @@ static void check_write_readback(struct __test_metadata *_metadata, size_t io_w,
 	int i, n;
 
 	n = get_disks(disks, MAX_DISKS);
-	start = (hash_bytes() + MiB - 1) / MiB * MiB;
+	start = (disk_hash_bytes() + MiB - 1) / MiB * MiB;
 	for (i = 0; i < n; i++) {
 		struct disk *d = &disks[i];
 		unsigned long long len, pos;
@@ -416,8 +366,8 @@ static void check_write_readback(struct __test_metadata *_metadata, size_t io_w,
 		dst = alloc_aligned(len + dst_off);
 		ASSERT_NE(NULL, src);
 		ASSERT_NE(NULL, dst);
-		fill_random(src + src_off, len, (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^
-			    io_w ^ (io_r << 20) ^ ((uint64_t)i << 40));
+		fill_random(src + src_off, len, (__u64)time(NULL) ^ ((__u64)getpid() << 32) ^
+			    io_w ^ (io_r << 20) ^ ((__u64)i << 40));
 		memset(dst + dst_off, 0x5a, len);
 		fd = open_disk(d, O_RDWR);
 		ASSERT_LE(0, fd) TH_LOG("open %s: %s", d->dev, strerror(errno));
@@ -428,8 +378,9 @@ static void check_write_readback(struct __test_metadata *_metadata, size_t io_w,
 			ssize_t got = pwrite(fd, src + src_off + pos, chunk, start + pos);
 
 			ASSERT_EQ((ssize_t)chunk, got)
-				TH_LOG("%s: pwrite(%zu @ %llu) = %zd: %s", d->name, chunk, start + pos,
-				       got, got < 0 ? strerror(errno) : "short write");
+				TH_LOG("%s: pwrite(%zu @ %llu) = %zd: %s", d->name, chunk,
+				       start + pos, got,
+				       got < 0 ? strerror(errno) : "short write");
 		}
 		ASSERT_EQ(0, fdatasync(fd));
 		tw = now_seconds() - t0;
@@ -440,21 +391,22 @@ static void check_write_readback(struct __test_metadata *_metadata, size_t io_w,
 			ssize_t got = pread(fd, dst + dst_off + pos, chunk, start + pos);
 
 			ASSERT_EQ((ssize_t)chunk, got)
-				TH_LOG("%s: pread(%zu @ %llu) = %zd: %s", d->name, chunk, start + pos,
-				       got, got < 0 ? strerror(errno) : "short read");
+				TH_LOG("%s: pread(%zu @ %llu) = %zd: %s", d->name, chunk,
+				       start + pos, got,
+				       got < 0 ? strerror(errno) : "short read");
 		}
 		tr = now_seconds() - t0;
 		close(fd);
 
 		for (k = 0; k < len && src[src_off + k] == dst[dst_off + k]; k++)
 			;
-		TH_LOG("%s: %llu bytes at %llu: write %zu-byte I/Os from +%zu, read %zu-byte I/Os into +%zu: %s",
+		TH_LOG("%s: %llu bytes @%llu: write %zu-byte I/Os from +%zu, read %zu to +%zu: %s",
 		       d->name, len, start, io_w, src_off, io_r, dst_off,
 		       k == len ? "identical" : "DIFFERENT");
-		ksft_print_msg("%s: O_DIRECT write %zu-byte I/Os %.1f MB/s, read %zu-byte I/Os %.1f MB/s\n",
+		ksft_print_msg("%s: O_DIRECT write %zu-byte I/Os %.1f MB/s, read %zu %.1f MB/s\n",
 			       d->name, io_w, mb_per_s(len, tw), io_r, mb_per_s(len, tr));
 		EXPECT_EQ(len, (unsigned long long)k)
-			TH_LOG("%s: first difference at byte %zu of the scratch area (disk offset %llu)",
+			TH_LOG("%s: first difference at byte %zu of the scratch area (disk @%llu)",
 			       d->name, k, start + k);
 		free(src);
 		free(dst);
@@ -466,7 +418,11 @@ TEST(write_readback_4k)
 	struct disk disks[MAX_DISKS];
 	int n;
 
-	NEED_DISKS(disks, n);
+	n = need_disks(_metadata, disks);
+	if (!n)
+		return;
+	if (!need_named_disks(_metadata))
+		return;
 	check_write_readback(_metadata, 4 * KiB, MiB, 0, 0);
 }
 
@@ -475,7 +431,11 @@ TEST(write_readback_64k)
 	struct disk disks[MAX_DISKS];
 	int n;
 
-	NEED_DISKS(disks, n);
+	n = need_disks(_metadata, disks);
+	if (!n)
+		return;
+	if (!need_named_disks(_metadata))
+		return;
 	check_write_readback(_metadata, 64 * KiB, 4 * KiB, 0, 0);
 }
 
@@ -484,7 +444,11 @@ TEST(write_readback_1m)
 	struct disk disks[MAX_DISKS];
 	int n;
 
-	NEED_DISKS(disks, n);
+	n = need_disks(_metadata, disks);
+	if (!n)
+		return;
+	if (!need_named_disks(_metadata))
+		return;
 	check_write_readback(_metadata, MiB, 64 * KiB, 0, 0);
 }
 
@@ -493,7 +457,11 @@ TEST(write_readback_odd_offsets)
 	struct disk disks[MAX_DISKS];
 	int i, n;
 
-	NEED_DISKS(disks, n);
+	n = need_disks(_metadata, disks);
+	if (!n)
+		return;
+	if (!need_named_disks(_metadata))
+		return;
 	for (i = 0; i < n; i++)
 		if (disks[i].lbs != 512 || page_size() < 4096)
 			SKIP(return, "%s: logical block size %u: no 512-byte sub-page offsets",

@@ -2,7 +2,9 @@
 /*
  * Map/unmap latency through the virtio-iommu with the kernel's dma_map_benchmark driver bound
  * to QEMU's edu device (1234:11e8). Prints one line per granule for the benchmark scripts:
- *   # dma_map_benchmark: map_us=X.X map_stddev_us=X.X unmap_us=X.X unmap_stddev_us=X.X granule=N threads=1
+ *   # dma_map_benchmark: map_us=X.X map_stddev_us=X.X unmap_us=X.X unmap_stddev_us=X.X \
+ *     granule=N threads=1
+ * (on one line: BENCH_LINE_FMT).
  * VIOMMU_BENCH_SECONDS (default 2) sets the duration of each run.
  */
 #include <sys/ioctl.h>
@@ -20,6 +22,7 @@
 #define BENCH_DEBUGFS		DEBUGFS_DIR "/dma_map_benchmark"
 #define EDU_DMA_BITS		28	/* edu only reaches 28-bit addresses */
 #define NUMA_NO_NODE		(-1)
+#define BENCH_LINE_FMT		"dma_map_benchmark: map_us=%.1f map_stddev_us=%.1f unmap_us=%.1f unmap_stddev_us=%.1f granule=%u threads=%u\n"
 
 static unsigned int bench_seconds(void)
 {
@@ -59,7 +62,8 @@ FIXTURE_TEARDOWN_PARENT(bench)
 	if (self->bound) {
 		ret = write_text(BENCH_DRIVER_DIR "/unbind", self->edu.bdf);
 		if (ret)
-			TH_LOG("unbinding %s from %s: %s", self->edu.bdf, BENCH_DRIVER, strerror(-ret));
+			TH_LOG("unbinding %s from %s: %s", self->edu.bdf, BENCH_DRIVER,
+			       strerror(-ret));
 	}
 	if (self->overridden) {
 		xsnprintf(path, sizeof(path), "%s/driver_override", self->edu.dir);
@@ -72,7 +76,7 @@ FIXTURE_TEARDOWN_PARENT(bench)
 }
 
 /* Binds edu to dma_map_benchmark through driver_override. */
-static void bind_benchmark(struct __test_metadata *_metadata, FIXTURE_DATA(bench) *self)
+static void bind_benchmark(struct __test_metadata *_metadata, struct _test_data_bench *self)
 {
 	char path[PATH_MAX], drv[64];
 	int ret;
@@ -109,7 +113,7 @@ static void bind_benchmark(struct __test_metadata *_metadata, FIXTURE_DATA(bench
 	self->bound = true;
 }
 
-static void run_benchmark(struct __test_metadata *_metadata, FIXTURE_DATA(bench) *self,
+static void run_benchmark(struct __test_metadata *_metadata, struct _test_data_bench *self,
 			  unsigned int granule)
 {
 	struct map_benchmark mb;
@@ -138,9 +142,8 @@ static void run_benchmark(struct __test_metadata *_metadata, FIXTURE_DATA(bench)
 	ASSERT_EQ(0, ret) TH_LOG("DMA_MAP_BENCHMARK: %s", strerror(errno));
 	close(fd);
 
-	ksft_print_msg("dma_map_benchmark: map_us=%.1f map_stddev_us=%.1f unmap_us=%.1f unmap_stddev_us=%.1f granule=%u threads=%u\n",
-		       mb.avg_map_100ns / 10.0, mb.map_stddev / 10.0, mb.avg_unmap_100ns / 10.0,
-		       mb.unmap_stddev / 10.0, granule, mb.threads);
+	ksft_print_msg(BENCH_LINE_FMT, mb.avg_map_100ns / 10.0, mb.map_stddev / 10.0,
+		       mb.avg_unmap_100ns / 10.0, mb.unmap_stddev / 10.0, granule, mb.threads);
 	EXPECT_LT((__u64)0, mb.avg_map_100ns);
 	EXPECT_LT((__u64)0, mb.avg_unmap_100ns);
 }

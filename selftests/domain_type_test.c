@@ -5,10 +5,11 @@
  * driver is bound again and the disk's known contents are read back with O_DIRECT (sha256
  * against VIOMMU_DISK_SHA256): DMA works in each type. The group ends with its original type.
  *
- * Environment (set by the runner's /init): VIOMMU_DISKS, VIOMMU_DISK_SHA256,
- * VIOMMU_DISK_HASH_BYTES.
+ * Needs VIOMMU_DISK_SHA256 and VIOMMU_DISK_HASH_BYTES (the host's knowledge of the contents);
+ * without them it skips before it unbinds anything. The disk: the one VIOMMU_DISKS names on the
+ * NVMe function, else the one found there (disk_util.h).
  */
-#include <stdint.h>
+#include <linux/types.h>
 
 #include "kselftest_harness.h"
 #include "viommu_util.h"
@@ -41,29 +42,22 @@ FIXTURE(nvme) {
 	bool restore;		/* put the original type back in the teardown */
 };
 
-static unsigned long long hash_bytes(void)
+/* The NVMe disk under test (disk_util.h), "nvme0n1" when none is found. */
+static void nvme_disk(const char *bdf, char *out, size_t size)
 {
-	const char *s = getenv("VIOMMU_DISK_HASH_BYTES");
+	char names[16][DISK_NAME_MAX];
+	int i, n;
 
-	return s ? strtoull(s, NULL, 10) : 0;
-}
-
-/* The NVMe disk named in VIOMMU_DISKS ("nvme0n1" when the list has none). */
-static void nvme_disk(char *out, size_t size)
-{
-	const char *env = getenv("VIOMMU_DISKS");
-	char *copy, *tok, *save = NULL;
-
-	xsnprintf(out, size, "nvme0n1");
-	if (!env || !(copy = strdup(env)))
+	if (!disk_of_pci(bdf, out, size))
 		return;
-	for (tok = strtok_r(copy, " \t,", &save); tok; tok = strtok_r(NULL, " \t,", &save)) {
-		if (!strncmp(tok, "nvme", 4)) {
-			xsnprintf(out, size, "%s", tok);
+	xsnprintf(out, size, "nvme0n1");
+	n = disk_list(names, 16);
+	for (i = 0; i < n; i++) {
+		if (!strncmp(names[i], "nvme", 4)) {
+			xsnprintf(out, size, "%s", names[i]);
 			break;
 		}
 	}
-	free(copy);
 }
 
 /*
@@ -71,11 +65,11 @@ static void nvme_disk(char *out, size_t size)
  * binds the driver again and waits for the disk. With check_hash, the disk's contents must
  * hash to VIOMMU_DISK_SHA256.
  */
-static void switch_type(struct __test_metadata *_metadata, FIXTURE_DATA(nvme) *self,
+static void switch_type(struct __test_metadata *_metadata, struct _test_data_nvme *self,
 			const char *type, bool check_hash)
 {
 	char path[PATH_MAX], now[32], drv[64], hex[2 * SHA256_DIGEST_SIZE + 1];
-	const char *want = getenv("VIOMMU_DISK_SHA256");
+	const char *want = disk_sha256();
 	double t0;
 	int ret;
 
@@ -103,15 +97,15 @@ static void switch_type(struct __test_metadata *_metadata, FIXTURE_DATA(nvme) *s
 	TH_LOG("%s back after %.2f s", self->disk, now_seconds() - t0);
 	if (!check_hash)
 		return;
-	ret = hash_disk(self->disk, hash_bytes(), hex);
+	ret = hash_disk(self->disk, disk_hash_bytes(), hex);
 	ASSERT_EQ(0, ret) TH_LOG("reading %s in a %s domain: %s", self->disk, type, strerror(-ret));
-	TH_LOG("%s in a %s domain: sha256 of %llu bytes %s", self->disk, type, hash_bytes(), hex);
+	TH_LOG("%s in a %s domain: sha256 of %llu bytes %s", self->disk, type, disk_hash_bytes(),
+	       hex);
 	EXPECT_STREQ(want, hex) TH_LOG("%s: data read in a %s domain differs", self->disk, type);
 }
 
 FIXTURE_SETUP(nvme)
 {
-	const char *h = getenv("VIOMMU_DISK_SHA256");
 	struct pci_dev_info pci;
 	char drv[64], type[32];
 	int n;
@@ -120,9 +114,9 @@ FIXTURE_SETUP(nvme)
 		SKIP(return, "no NVMe endpoint (%04x:%04x)", NVME_VENDOR, NVME_DEVICE);
 	xsnprintf(self->bdf, sizeof(self->bdf), "%s", pci.bdf);
 	xsnprintf(self->group, sizeof(self->group), "%s", pci.group);
-	nvme_disk(self->disk, sizeof(self->disk));
-	if (!h || strlen(h) != 64 || !hash_bytes())
-		SKIP(return, "VIOMMU_DISK_SHA256 / VIOMMU_DISK_HASH_BYTES not set");
+	nvme_disk(self->bdf, self->disk, sizeof(self->disk));
+	if (!disk_sha256())
+		SKIP(return, DISK_HASH_SKIP_REASON);
 	ASSERT_NE(0, self->group[0]) TH_LOG("%s has no iommu_group", self->bdf);
 	n = group_device_count(self->group);
 	ASSERT_LE(0, n);

@@ -1,18 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Which firmware described the IOMMU topology: with VIOMMU_FIRMWARE=acpi (x86_64 q35, arm64
- * booted through UEFI) the ACPI VIOT table is there and no device tree node carries an
- * iommu-map, so every fwspec the endpoints have (iommu_groups_test checks they all point at the
- * one virtio-iommu) came from VIOT; with VIOMMU_FIRMWARE=dt (arm64 -kernel boot) the device
- * tree's iommu-map did, and the kernel has no VIOT.
+ * Which firmware described the IOMMU topology: on ACPI (x86_64 q35, arm64 booted through UEFI)
+ * the ACPI VIOT table is there and no device tree node carries an iommu-map, so every fwspec the
+ * endpoints have (iommu_groups_test checks they all point at the one virtio-iommu) came from
+ * VIOT; on a device tree (arm64 -kernel boot) the tree's iommu-map did, and the kernel has no
+ * VIOT. The firmware is the one the kernel runs on (ACPI tables in sysfs, else a device tree),
+ * or VIOMMU_FIRMWARE (acpi or dt) when set: the lab says which one it booted.
  */
 #include <ftw.h>
 
 #include "kselftest_harness.h"
 #include "viommu_util.h"
 
-#define VIOT_TABLE	"/sys/firmware/acpi/tables/VIOT"
-#define DT_BASE		"/sys/firmware/devicetree/base"
+#define VIOT_TABLE	ACPI_TABLES_DIR "/VIOT"
 
 static char iommu_map_path[PATH_MAX];
 
@@ -36,28 +36,22 @@ static const char *dt_iommu_map(void)
 	return iommu_map_path;
 }
 
-static const char *firmware(void)
-{
-	const char *s = getenv("VIOMMU_FIRMWARE");
-
-	return s ? s : "";
-}
-
 TEST(topology_source)
 {
-	const char *map = dt_iommu_map();
+	const char *map = dt_iommu_map(), *fw = viommu_firmware();
 	bool viot = path_exists(VIOT_TABLE);
 
-	ksft_print_msg("firmware %s: VIOT table %s, device tree iommu-map %s\n", firmware(),
+	ksft_print_msg("firmware %s%s: VIOT table %s, device tree iommu-map %s\n", fw,
+		       viommu_env("VIOMMU_FIRMWARE") ? " (VIOMMU_FIRMWARE)" : "",
 		       viot ? "present" : "absent", map[0] ? map : "absent");
-	if (!strcmp(firmware(), "acpi")) {
+	if (!strcmp(fw, "acpi")) {
 		EXPECT_TRUE(viot) TH_LOG("no %s", VIOT_TABLE);
 		EXPECT_STREQ("", map) TH_LOG("a device tree describes the IOMMU too");
-	} else if (!strcmp(firmware(), "dt")) {
+	} else if (!strcmp(fw, "dt")) {
 		EXPECT_FALSE(viot) TH_LOG("an ACPI VIOT table is there too");
 		EXPECT_STRNE("", map) TH_LOG("no iommu-map in the device tree");
 	} else {
-		SKIP(return, "VIOMMU_FIRMWARE not set");
+		SKIP(return, "no ACPI tables and no device tree in sysfs, VIOMMU_FIRMWARE unset");
 	}
 }
 

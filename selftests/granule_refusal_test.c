@@ -6,11 +6,11 @@
  * must stay usable: they wait in deferred probe until CONFIG_DRIVER_DEFERRED_PROBE_TIMEOUT, then
  * probe without an IOMMU and, with QEMU's boot-bypass (default on), do DMA untranslated.
  *
- * With VIOMMU_GRANULE_REFUSED=1 (set by the runner when the granule exceeds the page size) the
- * tests check the refusal; otherwise the opposite: no refusal message and the IOMMU registered.
- *
- * Environment (set by the runner's /init): VIOMMU_GRANULE_REFUSED, VIOMMU_DRIVER, VIOMMU_DISKS,
- * VIOMMU_DISK_SHA256, VIOMMU_DISK_HASH_BYTES.
+ * With VIOMMU_GRANULE_REFUSED=1 (set by the lab's runner when the granule exceeds the page
+ * size) the tests check the refusal; with 0 the opposite: no refusal message and the IOMMU
+ * registered. Unset (only the host knows the device's granule), a driver bound to the
+ * virtio-iommu has accepted the device as far as registration goes, so iommu_registration still
+ * checks one IOMMU of it; refusal_message skips. disks_usable needs VIOMMU_DISK_SHA256.
  */
 #include "kselftest_harness.h"
 #include "viommu_util.h"
@@ -21,16 +21,18 @@
 
 static bool refusal_expected(void)
 {
-	const char *s = getenv("VIOMMU_GRANULE_REFUSED");
+	return env_is("VIOMMU_GRANULE_REFUSED", "1");
+}
 
-	return s && !strcmp(s, "1");
+/* Whether the lab said if a refusal is expected. */
+static bool refusal_known(void)
+{
+	return !!viommu_env("VIOMMU_GRANULE_REFUSED");
 }
 
 static bool no_driver(void)
 {
-	const char *s = getenv("VIOMMU_DRIVER");
-
-	return s && !strcmp(s, "none");
+	return driver_is("none");
 }
 
 /*
@@ -67,22 +69,22 @@ static int kmsg_find(const char *needle, char *line, size_t size)
 	return found;
 }
 
-/* Realpath of the virtio-iommu PCI function, or -ENOENT. */
+/* Realpath of the virtio-iommu's transport (its PCI function), or -ENOENT. */
 static int viommu_pci_dir(char *out)
 {
-	struct pci_dev_info info;
-	int ret = pci_find(VIRTIO_IOMMU_VENDOR, VIRTIO_IOMMU_DEVICE, &info);
+	struct viommu_info v;
+	int ret = viommu_find(&v);
 
 	if (ret)
 		return ret;
-	return realpath(info.dir, out) ? 0 : -errno;
+	xsnprintf(out, PATH_MAX, "%s", v.transport);
+	return 0;
 }
 
 /* Number of /sys/class/iommu entries whose device sits under the virtio-iommu PCI function. */
 static int count_our_iommus(const char *viommu_dir)
 {
 	char path[PATH_MAX], real[PATH_MAX], **names;
-	size_t len = strlen(viommu_dir);
 	int i, n, ours = 0;
 
 	n = list_dir(IOMMU_CLASS_DIR, &names);
@@ -90,34 +92,11 @@ static int count_our_iommus(const char *viommu_dir)
 		return n == -ENOENT ? 0 : n;
 	for (i = 0; i < n; i++) {
 		xsnprintf(path, sizeof(path), "%s/%s/device", IOMMU_CLASS_DIR, names[i]);
-		if (realpath(path, real) && !strncmp(real, viommu_dir, len) &&
-		    (real[len] == '/' || real[len] == '\0'))
+		if (realpath(path, real) && path_below(real, viommu_dir))
 			ours++;
 	}
 	free_names(names, n);
 	return ours;
-}
-
-/* The PCI function a block device sits on: the nearest sysfs ancestor with "config" and "class". */
-static int disk_pci_dir(const char *disk, char *out, size_t size)
-{
-	char real[PATH_MAX], probe[PATH_MAX], *slash;
-
-	xsnprintf(probe, sizeof(probe), "/sys/block/%s", disk);
-	if (!realpath(probe, real))
-		return -errno;
-	while ((slash = strrchr(real, '/')) && slash != real) {
-		*slash = '\0';
-		char class[PATH_MAX];
-
-		xsnprintf(probe, sizeof(probe), "%s/config", real);
-		xsnprintf(class, sizeof(class), "%s/class", real);
-		if (path_exists(probe) && path_exists(class)) {
-			xsnprintf(out, size, "%s", real);
-			return 0;
-		}
-	}
-	return -ENOENT;
 }
 
 TEST(refusal_message)
@@ -126,7 +105,10 @@ TEST(refusal_message)
 	int ret;
 
 	if (no_driver())
-		SKIP(return, "no IOMMU driver loaded (DRIVER=none)");
+		SKIP(return, "no driver bound to the virtio-iommu (VIOMMU_DRIVER=none)");
+	if (!refusal_known())
+		SKIP(return,
+		     "VIOMMU_GRANULE_REFUSED unset: only the host knows if the granule exceeds PAGE_SIZE");
 	ret = kmsg_find(REFUSAL_MSG, line, sizeof(line));
 	ASSERT_LE(0, ret) TH_LOG("cannot read /dev/kmsg: %s", strerror(-ret));
 	if (refusal_expected()) {
@@ -144,38 +126,36 @@ TEST(iommu_registration)
 	int ret, ours;
 
 	if (no_driver())
-		SKIP(return, "no IOMMU driver loaded (DRIVER=none)");
+		SKIP(return, "no driver bound to the virtio-iommu (VIOMMU_DRIVER=none)");
 	ret = viommu_pci_dir(dir);
 	ASSERT_EQ(0, ret) TH_LOG("no virtio-iommu PCI function: %s", strerror(-ret));
 	ours = count_our_iommus(dir);
 	ASSERT_LE(0, ours) TH_LOG("cannot list %s: %s", IOMMU_CLASS_DIR, strerror(-ours));
-	if (refusal_expected() && getenv("VIOMMU_DRIVER") && !strcmp(getenv("VIOMMU_DRIVER"), "c"))
+	if (refusal_expected() && driver_is("c"))
 		SKIP(return, "%s (%d): %s", "the C driver registers its IOMMU", ours,
 		     "it refuses each domain instead; the endpoints lose their groups, run untranslated");
-	if (refusal_expected()) {
-		EXPECT_EQ(0, ours) TH_LOG("an IOMMU of %s is registered despite the refusal", dir);
-	} else {
-		EXPECT_EQ(1, ours) TH_LOG("no IOMMU of %s registered", dir);
-	}
+	/* A refused device registers none, an accepted one exactly one. */
+	EXPECT_EQ(refusal_expected() ? 0 : 1, ours)
+		TH_LOG("%d IOMMUs of %s registered%s", ours, dir,
+		       refusal_expected() ? " despite the refusal" : "");
 }
 
 /* Every disk is there and reads back the known content; after a refusal, without an IOMMU. */
 TEST(disks_usable)
 {
-	const char *want = getenv("VIOMMU_DISK_SHA256"), *env = getenv("VIOMMU_DISKS");
-	const char *bytes_s = getenv("VIOMMU_DISK_HASH_BYTES");
-	char *copy, *disk, *save = NULL;
-	int checked = 0;
+	const char *want = disk_sha256();
+	char disks[16][DISK_NAME_MAX];
+	int i, n, checked = 0;
 
-	if (!want || !env || !bytes_s)
-		SKIP(return, "VIOMMU_DISKS / VIOMMU_DISK_SHA256 / VIOMMU_DISK_HASH_BYTES not set");
-	copy = strdup(env);
-	ASSERT_NE(NULL, copy);
-	for (disk = strtok_r(copy, " \t,", &save); disk; disk = strtok_r(NULL, " \t,", &save)) {
-		char pci[PATH_MAX], link[PATH_MAX], hex[2 * SHA256_DIGEST_SIZE + 1];
+	if (!want || !disks_named())
+		SKIP(return, "VIOMMU_DISKS unset or " DISK_HASH_SKIP_REASON);
+	n = disk_list(disks, 16);
+	for (i = 0; i < n; i++) {
+		char pci[PATH_MAX], link[PATH_MAX], hex[SHA256_HEX_LEN + 1];
+		const char *disk = disks[i];
 		int ret;
 
-		ret = disk_pci_dir(disk, pci, sizeof(pci));
+		ret = disk_pci_function(disk, pci, sizeof(pci));
 		EXPECT_EQ(0, ret) TH_LOG("%s: no block device or PCI function: %s", disk,
 					 strerror(-ret));
 		if (ret)
@@ -185,7 +165,7 @@ TEST(disks_usable)
 			EXPECT_FALSE(path_exists(link))
 				TH_LOG("%s (%s) is in an IOMMU group after the refusal", disk, pci);
 		}
-		ret = hash_disk(disk, strtoull(bytes_s, NULL, 10), hex);
+		ret = hash_disk(disk, disk_hash_bytes(), hex);
 		EXPECT_EQ(0, ret) TH_LOG("%s: read failed: %s", disk, strerror(-ret));
 		if (ret)
 			continue;
@@ -195,7 +175,6 @@ TEST(disks_usable)
 			       path_exists(link) ? "" : ", no IOMMU group");
 		checked++;
 	}
-	free(copy);
 	EXPECT_LT(0, checked);
 }
 

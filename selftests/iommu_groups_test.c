@@ -50,21 +50,19 @@ TEST(one_iommu_instance)
 
 TEST(iommu_instance_belongs_to_viommu)
 {
-	char name[256], path[PATH_MAX], real[PATH_MAX], pdev[PATH_MAX];
-	struct pci_dev_info viommu;
-	size_t len;
+	char name[256], path[PATH_MAX], real[PATH_MAX];
+	struct viommu_info v;
 
-	ASSERT_EQ(0, pci_find(VIRTIO_IOMMU_VENDOR, VIRTIO_IOMMU_DEVICE, &viommu))
-		TH_LOG("no virtio-iommu PCI function (%04x:%04x)", VIRTIO_IOMMU_VENDOR,
-		       VIRTIO_IOMMU_DEVICE);
+	ASSERT_EQ(0, viommu_find(&v)) TH_LOG("no virtio-iommu (virtio device ID %d) in %s",
+					     VIRTIO_ID_IOMMU, VIRTIO_DEVICES_DIR);
 	ASSERT_EQ(1, the_iommu(name, sizeof(name)));
 	xsnprintf(path, sizeof(path), "%s/%s", IOMMU_CLASS_DIR, name);
 	ASSERT_NE(NULL, realpath(path, real));
-	ASSERT_NE(NULL, realpath(viommu.dir, pdev));
-	TH_LOG("iommu %s at %s; virtio-iommu PCI function %s", name, real, pdev);
-	len = strlen(pdev);
-	EXPECT_EQ(0, strncmp(real, pdev, len) || real[len] != '/')
-		TH_LOG("the iommu class device is not below the virtio-iommu PCI function");
+	TH_LOG("iommu %s at %s; virtio-iommu %s (driver %s) on %s", name, real, v.vdev,
+	       v.driver[0] ? v.driver : "none", v.transport);
+	EXPECT_TRUE(path_below(real, v.transport))
+		TH_LOG("the iommu class device is not below the virtio-iommu's %s", v.transport);
+	EXPECT_STREQ(name, v.iommu);
 }
 
 TEST(every_endpoint_has_group)
@@ -125,7 +123,7 @@ TEST(group_lists_its_device)
 			continue;
 		checked++;
 		xsnprintf(path, sizeof(path), "%s/%s/devices/%s", IOMMU_GROUPS_DIR, devs[i].group,
-			 devs[i].bdf);
+			  devs[i].bdf);
 		TH_LOG("%s in %s", devs[i].bdf, path);
 		EXPECT_TRUE(same_file(path, devs[i].dir))
 			TH_LOG("%s does not lead to %s", path, devs[i].dir);

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unloading and reloading the IOMMU driver module under test (VIOMMU_DRIVER: c ->
- * virtio_iommu, rust -> virtio_iommu_rs). Runs last: it takes every endpoint off its driver.
+ * Unloading and reloading the IOMMU driver module under test (c -> virtio_iommu, rust ->
+ * virtio_iommu_rs: the driver bound to the virtio-iommu, or VIOMMU_DRIVER). Runs last: it takes
+ * every endpoint off its driver, disks included, and reloads the module from
+ * /lib/modules/<module>.ko, so the unload only runs when VIOMMU_DRIVER names the driver (the
+ * lab's guests, whose root is an initramfs); without it the unload and what follows skip.
  *
  *   module_pinned_by_endpoints   the IOMMU core holds a module reference per probed endpoint
  *   unload_module                endpoints unbound, the IOMMU device released, module removed
@@ -15,8 +18,8 @@
  * The tests run in order and hand state to each other through STATE_FILE (every test runs in
  * its own process). The last two restore the system whatever happened before.
  */
-#include <elf.h>
-#include <stdint.h>
+#include <linux/elf.h>
+#include <linux/types.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -39,6 +42,8 @@
 #define KMEMLEAK_AGE_S		6	/* kmemleak reports objects older than 5 s */
 #define TEST_TIMEOUT_S		600
 #define MAX_PRINTED_LINES	400
+#define UNLOAD_OPT_IN_FMT	"unloading %s unbinds every endpoint behind the virtio-iommu, disks included, and needs %s/%s.ko to reload it: set VIOMMU_DRIVER to allow it"
+#define C_PINNED_FMT		"virtio_iommu is pinned by design (the IOMMU core holds one reference per probed endpoint: refcnt %ld); releasing them means unbinding the virtio-iommu, and the C driver's viommu_remove() oopses (iommu_device_sysfs_remove() before iommu_device_unregister())"
 
 struct endpoint {
 	char bdf[32];
@@ -57,14 +62,10 @@ struct state {
 
 static const char *module_name(void)
 {
-	const char *d = getenv("VIOMMU_DRIVER");
-
-	if (!d)
-		return NULL;
-	if (!strcmp(d, "c"))
-		return "virtio_iommu";
-	if (!strcmp(d, "rust"))
-		return "virtio_iommu_rs";
+	if (driver_is("c"))
+		return C_DRIVER;
+	if (driver_is("rust"))
+		return RUST_DRIVER;
 	return NULL;
 }
 
@@ -95,7 +96,8 @@ static int state_save(const struct state *s)
 		return -errno;
 	fprintf(f, "module %s\n", s->module);
 	for (i = 0; i < s->n_eps; i++)
-		fprintf(f, "ep %s %s\n", s->eps[i].bdf, s->eps[i].driver[0] ? s->eps[i].driver : "-");
+		fprintf(f, "ep %s %s\n", s->eps[i].bdf,
+			s->eps[i].driver[0] ? s->eps[i].driver : "-");
 	if (s->viommu_vdev[0])
 		fprintf(f, "viommu %s %s\n", s->viommu_vdev, s->viommu_vdrv);
 	for (i = 0; i < s->n_ranges; i++)
@@ -141,8 +143,8 @@ static int state_load(struct state *s)
 static int module_text_ranges(struct state *s)
 {
 	char path[PATH_MAX], buf[64];
-	Elf64_Shdr *sh = NULL;
-	Elf64_Ehdr eh;
+	struct elf64_shdr *sh = NULL;
+	struct elf64_hdr eh;
 	char *names = NULL;
 	int fd, i, ret = -EINVAL;
 
@@ -151,7 +153,7 @@ static int module_text_ranges(struct state *s)
 	if (fd < 0)
 		return -errno;
 	if (pread(fd, &eh, sizeof(eh), 0) != sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
-	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_shentsize != sizeof(Elf64_Shdr) ||
+	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_shentsize != sizeof(struct elf64_shdr) ||
 	    eh.e_shstrndx >= eh.e_shnum)
 		goto out;
 	sh = calloc(eh.e_shnum, sizeof(*sh));
@@ -220,46 +222,34 @@ static int count_entries(const char *dir)
 	return n == -ENOENT ? 0 : n;
 }
 
-static unsigned long long hash_bytes(void)
-{
-	const char *s = getenv("VIOMMU_DISK_HASH_BYTES");
-
-	return s ? strtoull(s, NULL, 10) : 0;
-}
-
 /* Module parameters the runner's /init loaded the driver with (VIOMMU_MODPARAMS). */
 static void module_params(char *out, size_t size)
 {
-	const char *env = getenv("VIOMMU_MODPARAMS");
-	char line[512], *p, *q;
-	FILE *f;
-
-	out[0] = '\0';
-	if (env) {
-		xsnprintf(out, size, "%s", env);
-		return;
-	}
-	f = fopen("/etc/viommu.env", "re");
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "VIOMMU_MODPARAMS=", 17))
-			continue;
-		p = line + 17;
-		if (*p == '\'' || *p == '"')
-			p++;
-		q = p + strcspn(p, "'\"\n");
-		*q = '\0';
-		xsnprintf(out, size, "%s", p);
-	}
-	fclose(f);
+	xsnprintf(out, size, "%s", viommu_env("VIOMMU_MODPARAMS") ?: "");
 }
 
-#define NEED_MODULE(mod) do {								\
-	mod = module_name();								\
-	if (!mod)									\
-		SKIP(return, "VIOMMU_DRIVER is not c or rust: no driver module under test");\
-} while (0)
+/* The module under test, or NULL after a skip. */
+static const char *need_module(struct __test_metadata *_metadata)
+{
+	const char *mod = module_name();
+
+	if (!mod)
+		SKIP(return NULL, "the virtio-iommu's driver (%s) is neither %s nor %s",
+		     viommu_driver(), C_DRIVER, RUST_DRIVER);
+	return mod;
+}
+
+/* Loads the state unload_module left; false (a skip) when it did not run or skipped. */
+static bool load_state(struct __test_metadata *_metadata, struct state *s)
+{
+	int ret = state_load(s);
+
+	if (ret == -ENOENT)
+		SKIP(return false, "%s missing: unload_module did not run (or skipped)",
+		     STATE_FILE);
+	EXPECT_EQ(0, ret) TH_LOG("%s: %s", STATE_FILE, strerror(-ret));
+	return !ret;
+}
 
 TEST(module_pinned_by_endpoints)
 {
@@ -268,7 +258,9 @@ TEST(module_pinned_by_endpoints)
 	int i, n, probed = 0;
 	long ref;
 
-	NEED_MODULE(mod);
+	mod = need_module(_metadata);
+	if (!mod)
+		return;
 	if (!module_loaded(mod))
 		SKIP(return, "%s is not loaded (built in?)", mod);
 	n = pci_list(&devs);
@@ -280,8 +272,9 @@ TEST(module_pinned_by_endpoints)
 	TH_LOG("%s: refcnt %ld, %d PCI functions in IOMMU groups", mod, ref, probed);
 	ASSERT_LT(0, probed);
 	/* __iommu_probe_device() takes a reference on ops->owner per endpoint. */
-	EXPECT_LE(probed, ref) TH_LOG("%s can be unloaded under its %d endpoints: iommu_ops.owner "
-				      "is not the module", mod, probed);
+	EXPECT_LE(probed, ref)
+		TH_LOG("%s can be unloaded under its %d endpoints: iommu_ops.owner is not it",
+		       mod, probed);
 }
 
 TEST(unload_module)
@@ -293,10 +286,14 @@ TEST(unload_module)
 	int i, n, ret;
 	long ref;
 
-	NEED_MODULE(mod);
+	mod = need_module(_metadata);
+	if (!mod)
+		return;
+	unlink(STATE_FILE);
 	if (!module_loaded(mod))
 		SKIP(return, "%s is not loaded (built in?)", mod);
-	unlink(STATE_FILE);
+	if (!viommu_env("VIOMMU_DRIVER"))
+		SKIP(return, UNLOAD_OPT_IN_FMT, mod, MODULE_DIR, mod);
 	memset(&s, 0, sizeof(s));
 	xsnprintf(s.module, sizeof(s.module), "%s", mod);
 	ret = module_text_ranges(&s);
@@ -345,11 +342,7 @@ TEST(unload_module)
 		 * (NULL pointer at 0x30 in sysfs_remove_link_from_group, seen on 7.3.4).
 		 */
 		if (!strcmp(mod, "virtio_iommu"))
-			SKIP(return, "virtio_iommu is pinned by design (the IOMMU core holds one "
-			     "reference per probed endpoint: refcnt %ld); releasing them means "
-			     "unbinding the virtio-iommu, and the C driver's viommu_remove() "
-			     "oopses (iommu_device_sysfs_remove() before iommu_device_unregister())",
-			     ref);
+			SKIP(return, C_PINNED_FMT, ref);
 		ret = find_viommu_vdev(mod, s.viommu_vdev, sizeof(s.viommu_vdev), s.viommu_vdrv,
 				       sizeof(s.viommu_vdrv));
 		ASSERT_EQ(0, ret) TH_LOG("no virtio device bound to a driver of %s", mod);
@@ -370,8 +363,9 @@ TEST(unload_module)
 			if (n > 0)
 				free_names(names, n);
 		}
-		ASSERT_EQ(0, ret) TH_LOG("%s stays pinned (refcnt %ld) with no endpoint bound and "
-					 "no IOMMU device", mod, ref);
+		ASSERT_EQ(0, ret)
+			TH_LOG("%s stays pinned (refcnt %ld), no endpoint bound, no IOMMU device",
+			       mod, ref);
 	}
 	EXPECT_FALSE(module_loaded(mod)) TH_LOG("/sys/module/%s still there", mod);
 }
@@ -383,9 +377,13 @@ TEST(iommu_gone)
 	double end;
 	int i, n, left;
 
-	NEED_MODULE(mod);
+	mod = need_module(_metadata);
+	if (!mod)
+		return;
 	if (module_loaded(mod))
 		SKIP(return, "%s is still loaded (unload_module did not unload it)", mod);
+	if (!path_exists(STATE_FILE))
+		SKIP(return, "%s missing: unload_module did not run (or skipped)", STATE_FILE);
 	/* Group release may trail the module removal by a little. */
 	end = now_seconds() + 2;
 	while ((count_entries(IOMMU_CLASS_DIR) || count_entries(IOMMU_GROUPS_DIR)) &&
@@ -417,7 +415,8 @@ TEST(no_kmemleak_after_unload)
 	char tag[80];
 	FILE *f;
 
-	ASSERT_EQ(0, state_load(&s)) TH_LOG("%s missing: unload_module did not run", STATE_FILE);
+	if (!load_state(_metadata, &s))
+		return;
 	if (!s.module[0])
 		SKIP(return, "no module recorded by unload_module");
 	if (module_loaded(s.module))
@@ -448,7 +447,8 @@ TEST(no_kmemleak_after_unload)
 			if (mine)
 				found++;
 			records++;
-			mine = in_bt = false;
+			mine = false;
+			in_bt = false;
 			xsnprintf(header, sizeof(header), "%s", line);
 		} else if (strstr(line, "backtrace")) {
 			in_bt = true;
@@ -456,7 +456,8 @@ TEST(no_kmemleak_after_unload)
 			if (strstr(line, tag))
 				mine = true;
 			p = line + strspn(line, " \t");
-			if (!strncmp(p, "0x", 2) && sscanf(p, "%llx", &a) == 1)
+			a = strncmp(p, "0x", 2) ? 0 : strtoull(p, NULL, 16);
+			if (a)
 				for (i = 0; i < s.n_ranges; i++)
 					if (a >= s.range[i][0] && a < s.range[i][1])
 						mine = true;
@@ -471,8 +472,9 @@ TEST(no_kmemleak_after_unload)
 	fclose(f);
 	TH_LOG("kmemleak: %d unreferenced objects, %d allocated from %s code", records, found,
 	       s.module);
-	EXPECT_EQ(0, found) TH_LOG("%s leaked %d objects (backtraces above; bare addresses are "
-				   "in its code ranges)", s.module, found);
+	EXPECT_EQ(0, found)
+		TH_LOG("%s leaked %d objects (backtraces above; bare addresses: its code ranges)",
+		       s.module, found);
 }
 
 /*
@@ -491,11 +493,11 @@ static int start_probe_storm(const struct state *s, double seconds, pid_t *pids)
 		if (!s->eps[i].driver[0])
 			continue;
 		pids[i] = fork();
-		if (pids[i] < 0)
+		if (pids[i] < 0) {
 			pids[i] = 0;
-		else if (pids[i] > 0)
+		} else if (pids[i] > 0) {
 			n++;
-		else {
+		} else {
 			while (count_entries(IOMMU_CLASS_DIR) < 1 && now_seconds() < end)
 				;
 			while (now_seconds() < end)
@@ -529,7 +531,8 @@ TEST(reload_module)
 	pid_t storm[MAX_EPS];
 	double end;
 
-	ASSERT_EQ(0, state_load(&s)) TH_LOG("%s missing: unload_module did not run", STATE_FILE);
+	if (!load_state(_metadata, &s))
+		return;
 	if (!s.module[0])
 		SKIP(return, "no module recorded by unload_module");
 	if (module_loaded(s.module)) {
@@ -577,13 +580,14 @@ TEST(reload_module)
 
 TEST(endpoints_work_after_reload)
 {
-	const char *want = getenv("VIOMMU_DISK_SHA256"), *env = getenv("VIOMMU_DISKS");
 	char hex[2 * SHA256_DIGEST_SIZE + 1], path[PATH_MAX], drv[64], type[32], group[32];
-	char *copy, *tok, *save = NULL;
-	int i, ret, disks = 0;
+	char names[MAX_DISKS][DISK_NAME_MAX];
+	const char *want = disk_sha256();
+	int i, ret, disks;
 	struct state s;
 
-	ASSERT_EQ(0, state_load(&s)) TH_LOG("%s missing: unload_module did not run", STATE_FILE);
+	if (!load_state(_metadata, &s))
+		return;
 	for (i = 0; i < s.n_eps; i++) {
 		if (!s.eps[i].driver[0])
 			continue;
@@ -595,33 +599,33 @@ TEST(endpoints_work_after_reload)
 			ret = pci_probe(s.eps[i].bdf);
 		pci_driver_of(s.eps[i].bdf, drv, sizeof(drv));
 		xsnprintf(path, sizeof(path), "%s/%s/iommu_group", PCI_DEVICES_DIR, s.eps[i].bdf);
-		if (link_basename(path, group, sizeof(group)) || group_type(group, type, sizeof(type)) < 0)
+		if (link_basename(path, group, sizeof(group)) ||
+		    group_type(group, type, sizeof(type)) < 0)
 			xsnprintf(type, sizeof(type), "no group");
-		TH_LOG("%s: bound to %s (was %s), domain %s", s.eps[i].bdf, drv[0] ? drv : "nothing",
-		       s.eps[i].driver, type);
+		TH_LOG("%s: bound to %s (was %s), domain %s", s.eps[i].bdf,
+		       drv[0] ? drv : "nothing", s.eps[i].driver, type);
 		EXPECT_STREQ(s.eps[i].driver, drv);
 		EXPECT_TRUE(!strcmp(type, "DMA") || !strcmp(type, "DMA-FQ"))
 			TH_LOG("%s: domain type %s after the reload", s.eps[i].bdf, type);
 	}
-	if (!env || !want || strlen(want) != 64 || !hash_bytes())
-		SKIP(return, "VIOMMU_DISKS / VIOMMU_DISK_SHA256 / VIOMMU_DISK_HASH_BYTES not set");
-	copy = strdup(env);
-	ASSERT_NE(NULL, copy);
-	for (tok = strtok_r(copy, " \t,", &save); tok && disks < MAX_DISKS;
-	     tok = strtok_r(NULL, " \t,", &save), disks++) {
+	if (!want || !disks_named())
+		SKIP(return, "VIOMMU_DISKS unset or " DISK_HASH_SKIP_REASON);
+	disks = disk_list(names, MAX_DISKS);
+	for (i = 0; i < disks; i++) {
+		const char *tok = names[i];
+
 		xsnprintf(path, sizeof(path), "/sys/block/%s", tok);
 		EXPECT_TRUE(wait_path(path, true, DISK_WAIT_S))
 			TH_LOG("%s did not come back within %.0f s", tok, DISK_WAIT_S);
 		if (!path_exists(path))
 			continue;
-		ret = hash_disk(tok, hash_bytes(), hex);
+		ret = hash_disk(tok, disk_hash_bytes(), hex);
 		EXPECT_EQ(0, ret) TH_LOG("reading %s: %s", tok, strerror(-ret));
 		if (ret)
 			continue;
-		TH_LOG("%s after the reload: sha256 of %llu bytes %s", tok, hash_bytes(), hex);
+		TH_LOG("%s after the reload: sha256 of %llu bytes %s", tok, disk_hash_bytes(), hex);
 		EXPECT_STREQ(want, hex) TH_LOG("%s: data read after the reload differs", tok);
 	}
-	free(copy);
 	EXPECT_LT(0, disks);
 }
 

@@ -24,7 +24,7 @@
 #define SW_MSI_BASE		0x08000000ULL
 #define SW_MSI_LAST		0x080fffffULL
 #define SW_MSI_REGION		"0x0000000008000000 0x00000000080fffff msi"
-/* arm64 virt, gic-version=3: the ITS GITS_TRANSLATER page (VIOMMU_EXPECT_MSI says the same). */
+/* QEMU's arm64 virt, gic-version=3: the ITS GITS_TRANSLATER page (VIOMMU_EXPECT_MSI says so). */
 #define ARM64_ITS_DOORBELL	0x08090000ULL
 
 #define MAX_MSI_IRQS		64
@@ -123,7 +123,7 @@ static inline int pci_msi_irqs(const char *bdf, struct msi_irq *irqs, int max)
 		q->irq = strtoul(names[i], &end, 10);
 		if (*end)
 			continue;
-		/* msi_irqs/<irq> is a file holding the mode (a directory with "mode" before 3.x). */
+		/* msi_irqs/<irq> is a file with the mode (a directory with "mode" before 3.x). */
 		xsnprintf(path, sizeof(path), "%s/%s", dir, names[i]);
 		if (read_text(path, q->mode, sizeof(q->mode)) < 0) {
 			xsnprintf(path, sizeof(path), "%s/%s/mode", dir, names[i]);
@@ -143,21 +143,58 @@ static inline int pci_msi_irqs(const char *bdf, struct msi_irq *irqs, int max)
 
 /* --- the driver's sw_msi parameter and debugfs mappings ------------------------------------- */
 
+/* The msi line of a group's reserved_regions (the first), into line. Returns 0 or -ENOENT. */
+static inline int group_msi_line(const char *group, char *line, size_t size)
+{
+	char path[PATH_MAX], text[4096], *l, *save = NULL;
+	size_t len;
+
+	xsnprintf(path, sizeof(path), "%s/%s/reserved_regions", IOMMU_GROUPS_DIR, group);
+	if (read_text(path, text, sizeof(text)) < 0)
+		return -ENOENT;
+	for (l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		len = strlen(l);
+		if (len > 4 && !strcmp(l + len - 4, " msi")) {
+			xsnprintf(line, size, "%s", l);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/* The msi line of the first IOMMU group that has one. Returns 0 or -ENOENT. */
+static inline int first_msi_line(char *line, size_t size)
+{
+	char **groups;
+	int g, n, ret = -ENOENT;
+
+	n = list_dir(IOMMU_GROUPS_DIR, &groups);
+	for (g = 0; g < n && ret; g++)
+		ret = group_msi_line(groups[g], line, size);
+	if (n > 0)
+		free_names(groups, n);
+	return ret;
+}
+
 /*
- * 1 when sw_msi is on, 0 when off, -ENOENT without the parameter (C driver). Rust module
- * parameters of Linux 7.3 are not in sysfs (perm 0), so the parameters the module was loaded
- * with (VIOMMU_MODPARAMS, from the host) say it; the sysfs file wins if a kernel shows it.
+ * 1 when sw_msi is on, 0 when off, -ENOENT without the parameter (not the Rust driver). Rust
+ * module parameters of Linux 7.3 are not in sysfs (perm 0), so the parameters the module was
+ * loaded with say it (VIOMMU_MODPARAMS, from the lab's host); without them the groups' MSI
+ * window does: sw_msi=1 puts the software window at SW_MSI_REGION in every group. The sysfs
+ * file wins if a kernel shows it.
  */
 static inline int sw_msi_state(void)
 {
-	const char *drv = getenv("VIOMMU_DRIVER"), *p = getenv("VIOMMU_MODPARAMS");
-	char buf[8];
+	const char *p = viommu_env("VIOMMU_MODPARAMS");
+	char buf[8], line[128];
 
 	if (read_text(SW_MSI_PARAM, buf, sizeof(buf)) >= 0)
 		return buf[0] == 'Y' || buf[0] == 'y' || buf[0] == '1';
-	if (!drv || strcmp(drv, "rust"))
+	if (!driver_is("rust"))
 		return -ENOENT;
-	for (; p && (p = strstr(p, "sw_msi=")); p += 7) {
+	if (!p)
+		return !first_msi_line(line, sizeof(line)) && !strcmp(line, SW_MSI_REGION);
+	for (; (p = strstr(p, "sw_msi=")); p += 7) {
 		char c = p[7];
 
 		if (c == '1' || c == 'y' || c == 'Y' || c == 't')
@@ -166,13 +203,21 @@ static inline int sw_msi_state(void)
 	return 0;
 }
 
-/* The physical page of the MSI doorbell: the start of VIOMMU_DOORBELL, else the ITS page. */
+/*
+ * The physical page of the MSI doorbell: the start of VIOMMU_DOORBELL; else the start of the
+ * groups' MSI window unless it is the software window (the probed doorbell is reported as
+ * itself); else the ITS page of QEMU's arm64 virt machine.
+ */
 static inline unsigned long long msi_doorbell_page(void)
 {
-	const char *s = getenv("VIOMMU_DOORBELL");
+	const char *s = viommu_env("VIOMMU_DOORBELL");
 	unsigned long long a;
+	char line[128];
 
 	if (s && sscanf(s, "0x%llx", &a) == 1)
+		return a;
+	if (!first_msi_line(line, sizeof(line)) && strcmp(line, SW_MSI_REGION) &&
+	    sscanf(line, "0x%llx", &a) == 1)
 		return a;
 	return ARM64_ITS_DOORBELL;
 }
@@ -326,13 +371,6 @@ static inline int doorbell_mappings(const struct viommu_mapping *m, int n, long 
 	return k;
 }
 
-static inline bool env_is(const char *var, const char *value)
-{
-	const char *s = getenv(var);
-
-	return s && !strcmp(s, value);
-}
-
 /*
  * Why a doorbell-mapping test cannot run here (NULL: it can, and path names the driver's
  * debugfs mappings file). Doorbells are real mappings only where the ITS driver asks the IOMMU
@@ -342,12 +380,11 @@ static inline bool env_is(const char *var, const char *value)
  */
 static inline const char *doorbell_skip_reason(char *path, size_t size)
 {
-	if (env_is("VIOMMU_DRIVER", "c"))
-		return "the C driver reports the doorbell as a bypass region and has no debugfs "
-		       "mappings";
+	if (driver_is("c"))
+		return "the C driver reports a bypass doorbell region, has no debugfs mappings";
 	if (sw_msi_state() < 0)
 		return "not the Rust driver";
-	if (!env_is("VIOMMU_ARCH", "arm64"))
+	if (!arch_is_arm64())
 		return "not arm64: only the ITS doorbell is mapped through an MSI cookie";
 	if (viommu_mappings_path(path, size))
 		return "no " VIOMMU_DEBUGFS "<virtio device>/mappings (debugfs)";
@@ -357,13 +394,17 @@ static inline const char *doorbell_skip_reason(char *path, size_t size)
 /*
  * The software MSI window of the groups, where VFIO domains map the doorbell: the doorbell's
  * own range by default (mapped 1:1, *moved false), [SW_MSI_BASE, SW_MSI_LAST] with sw_msi=1
- * (the doorbell lands elsewhere, *moved true). Its reserved_regions line goes to line.
+ * (the doorbell lands elsewhere, *moved true). The range is VIOMMU_DOORBELL's when set, else
+ * the groups' msi line. Its reserved_regions line goes to line.
  */
 static inline void msi_window(unsigned long long *base, unsigned long long *last, bool *moved,
 			      char *line, size_t size)
 {
-	const char *db = getenv("VIOMMU_DOORBELL");
+	const char *db = viommu_env("VIOMMU_DOORBELL");
+	char found[128];
 
+	if (!db && !first_msi_line(found, sizeof(found)))
+		db = found;
 	*moved = sw_msi_state() > 0;
 	if (*moved || !db || sscanf(db, "%llx %llx", base, last) != 2) {
 		*base = SW_MSI_BASE;

@@ -1,7 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Small sysfs helpers shared by the virtio-iommu guest selftests.
+ * Small sysfs helpers shared by the virtio-iommu guest selftests, and the discovery of the
+ * topology: which virtio device is the virtio-iommu, which driver is bound to it, which IOMMU
+ * instance it registered and which endpoints sit behind it.
  * Everything is static inline so that each test program only pays for what it uses.
+ *
+ * The tests run in any guest with a virtio-iommu. What only the host knows (the disks' contents,
+ * the expected doorbell, whether a refusal is expected) comes from optional VIOMMU_* variables,
+ * which the lab's runner (selftests/lab) sets; a case that needs one skips without it. Where a
+ * variable names what sysfs also shows (VIOMMU_DRIVER, VIOMMU_ARCH, VIOMMU_FIRMWARE), it
+ * overrides the discovery.
  */
 #ifndef VIOMMU_UTIL_H
 #define VIOMMU_UTIL_H
@@ -18,15 +26,24 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "kselftest.h"
 
 #define PCI_DEVICES_DIR		"/sys/bus/pci/devices"
 #define IOMMU_CLASS_DIR		"/sys/class/iommu"
 #define IOMMU_GROUPS_DIR	"/sys/kernel/iommu_groups"
+#define VIRTIO_DEVICES_DIR	"/sys/bus/virtio/devices"
+#define ACPI_TABLES_DIR		"/sys/firmware/acpi/tables"
+#define DT_BASE			"/sys/firmware/devicetree/base"
 
 #define VIRTIO_IOMMU_VENDOR	0x1af4
 #define VIRTIO_IOMMU_DEVICE	0x1057
+#define VIRTIO_ID_IOMMU		23
+#define C_DRIVER		"virtio_iommu"
+#define RUST_DRIVER		"virtio_iommu_rs"
 
 /*
  * The harness runs every test in a forked child that leaves with _exit(), which drops whatever
@@ -53,8 +70,7 @@ static void __attribute__((constructor(101))) viommu_stdout_line_buffered(void)
  * xsnprintf() for paths and messages: output that does not fit is cut (sysfs paths are short).
  * Going through vsnprintf() keeps -Wformat-truncation quiet about PATH_MAX-sized buffers.
  */
-static inline __attribute__((format(printf, 3, 4)))
-int xsnprintf(char *buf, size_t size, const char *fmt, ...)
+static inline int __printf(3, 4) xsnprintf(char *buf, size_t size, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -137,7 +153,7 @@ static inline int link_basename(const char *link, char *out, size_t size)
 	base = base ? base + 1 : target;
 	if (strlen(base) >= size)
 		return -ENAMETOOLONG;
-	strcpy(out, base);
+	memcpy(out, base, strlen(base) + 1);
 	return 0;
 }
 
@@ -162,6 +178,7 @@ struct pci_dev_info {
 	char dir[PATH_MAX];	/* /sys/bus/pci/devices/<bdf> */
 	unsigned int vendor, device;
 	char group[32];		/* iommu group number, "" if none */
+	char iommu[64];		/* the /sys/class/iommu entry it is behind, "" if none */
 };
 
 static inline int cmp_pci_dev(const void *a, const void *b)
@@ -212,6 +229,9 @@ static inline int pci_list(struct pci_dev_info **out)
 		xsnprintf(link, sizeof(link), "%s/iommu_group", p->dir);
 		if (link_basename(link, p->group, sizeof(p->group)) < 0)
 			p->group[0] = '\0';
+		xsnprintf(link, sizeof(link), "%s/iommu", p->dir);
+		if (link_basename(link, p->iommu, sizeof(p->iommu)) < 0)
+			p->iommu[0] = '\0';
 		n++;
 	}
 	closedir(d);
@@ -309,6 +329,146 @@ static inline void free_names(char **names, int n)
 	for (i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
+}
+
+/* --- the virtio-iommu and its driver --------------------------------------------------------- */
+
+/* An optional VIOMMU_* setting: its value, NULL when unset (an empty value counts as set). */
+static inline const char *viommu_env(const char *var)
+{
+	return getenv(var);
+}
+
+static inline bool env_is(const char *var, const char *value)
+{
+	const char *s = getenv(var);
+
+	return s && !strcmp(s, value);
+}
+
+/* Whether a resolved sysfs path is dir itself or lies below it. */
+static inline bool path_below(const char *path, const char *dir)
+{
+	size_t len = strlen(dir);
+
+	return len && !strncmp(path, dir, len) && (path[len] == '/' || path[len] == '\0');
+}
+
+struct viommu_info {
+	char vdev[32];			/* its virtio device, e.g. virtio0 */
+	char vdev_dir[PATH_MAX];	/* realpath of /sys/bus/virtio/devices/<vdev> */
+	char transport[PATH_MAX];	/* realpath of the virtio device's parent (PCI, MMIO) */
+	char bdf[32];			/* the transport's PCI address, "" when it is not PCI */
+	char driver[64];		/* the virtio driver bound to it, "" when none */
+	char iommu[64];			/* the /sys/class/iommu entry it registered, "" if none */
+};
+
+/*
+ * Finds the (first) virtio-iommu: the virtio device with device ID 23, its transport, its
+ * driver and the IOMMU instance whose device is the transport or the virtio device itself.
+ * Returns 0, -ENOENT when there is no virtio-iommu, or -errno.
+ */
+static inline int viommu_find(struct viommu_info *v)
+{
+	char path[PATH_MAX], real[PATH_MAX], sub[32], **names;
+	unsigned long id;
+	int i, n, ret = -ENOENT;
+
+	memset(v, 0, sizeof(*v));
+	n = list_dir(VIRTIO_DEVICES_DIR, &names);
+	if (n < 0)
+		return n;
+	for (i = 0; i < n && ret; i++) {
+		xsnprintf(path, sizeof(path), "%s/%s", VIRTIO_DEVICES_DIR, names[i]);
+		if (read_hex_attr(path, "device", &id) || id != VIRTIO_ID_IOMMU ||
+		    !realpath(path, v->vdev_dir))
+			continue;
+		xsnprintf(v->vdev, sizeof(v->vdev), "%s", names[i]);
+		xsnprintf(path, sizeof(path), "%s/driver", v->vdev_dir);
+		if (link_basename(path, v->driver, sizeof(v->driver)))
+			v->driver[0] = '\0';
+		ret = 0;
+	}
+	free_names(names, n);
+	if (ret)
+		return ret;
+	xsnprintf(v->transport, sizeof(v->transport), "%s", v->vdev_dir);
+	*strrchr(v->transport, '/') = '\0';
+	xsnprintf(path, sizeof(path), "%s/subsystem", v->transport);
+	if (!link_basename(path, sub, sizeof(sub)) && !strcmp(sub, "pci"))
+		xsnprintf(v->bdf, sizeof(v->bdf), "%s", strrchr(v->transport, '/') + 1);
+	n = list_dir(IOMMU_CLASS_DIR, &names);
+	for (i = 0; i < n; i++) {
+		xsnprintf(path, sizeof(path), "%s/%s/device", IOMMU_CLASS_DIR, names[i]);
+		if (!realpath(path, real) || !path_below(real, v->transport))
+			continue;
+		xsnprintf(v->iommu, sizeof(v->iommu), "%s", names[i]);
+		break;
+	}
+	if (n > 0)
+		free_names(names, n);
+	return 0;
+}
+
+/*
+ * The driver under test: VIOMMU_DRIVER when set, else the one bound to the virtio-iommu:
+ * "c" (virtio_iommu), "rust" (virtio_iommu_rs), "none" (nothing bound, or no virtio-iommu),
+ * or the bound driver's name.
+ */
+static inline const char *viommu_driver(void)
+{
+	static char name[64];
+	struct viommu_info v;
+
+	if (viommu_env("VIOMMU_DRIVER"))
+		return viommu_env("VIOMMU_DRIVER");
+	if (name[0])
+		return name;
+	if (viommu_find(&v) || !v.driver[0])
+		xsnprintf(name, sizeof(name), "none");
+	else if (!strcmp(v.driver, C_DRIVER))
+		xsnprintf(name, sizeof(name), "c");
+	else if (!strcmp(v.driver, RUST_DRIVER))
+		xsnprintf(name, sizeof(name), "rust");
+	else
+		xsnprintf(name, sizeof(name), "%s", v.driver);
+	return name;
+}
+
+static inline bool driver_is(const char *which)
+{
+	return !strcmp(viommu_driver(), which);
+}
+
+/* The guest's architecture is arm64: VIOMMU_ARCH when set, else uname's machine. */
+static inline bool arch_is_arm64(void)
+{
+	struct utsname u;
+
+	if (viommu_env("VIOMMU_ARCH"))
+		return env_is("VIOMMU_ARCH", "arm64");
+	return !uname(&u) && !strcmp(u.machine, "aarch64");
+}
+
+/*
+ * The firmware that describes the topology: VIOMMU_FIRMWARE when set, else "acpi" when the
+ * kernel runs on ACPI tables, "dt" when it runs on a device tree, "" when neither shows.
+ */
+static inline const char *viommu_firmware(void)
+{
+	if (viommu_env("VIOMMU_FIRMWARE"))
+		return viommu_env("VIOMMU_FIRMWARE");
+	if (path_exists(ACPI_TABLES_DIR))
+		return "acpi";
+	if (path_exists(DT_BASE))
+		return "dt";
+	return "";
+}
+
+/* A PCI function behind the virtio-iommu's IOMMU instance (in one of its groups). */
+static inline bool pci_behind(const struct pci_dev_info *p, const struct viommu_info *v)
+{
+	return p->group[0] && v->iommu[0] && !strcmp(p->iommu, v->iommu);
 }
 
 static inline double now_seconds(void)

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # 'make intree': turns this checkout into a patch series that adds the driver to a kernel tree
-# under drivers/iommu/virtio-iommu-rs/, then checks the series: it applies to the pristine tree
-# (git am), checkpatch.pl --strict, the tree's rustfmtcheck, and x86_64 builds (LLVM=1, O=) with
-# CONFIG_VIRTIO_IOMMU_RS=y and =m. See Documentation/intree.rst.
+# under drivers/iommu/virtio-iommu-rs/ and its selftests under
+# tools/testing/selftests/drivers/iommu/virtio/, then checks the series: it applies to the
+# pristine tree (git am), checkpatch.pl --strict, the tree's rustfmtcheck, and x86_64 builds
+# (LLVM=1, O=) with CONFIG_VIRTIO_IOMMU_RS=y and =m. See Documentation/intree.rst.
 # Environment: KSRC (kernel source, default the lab's), OUT (patch directory, default
 # out/intree-patches), AUTHOR ("Name <email>", default git config), TAG (work dir name),
 # CONFIG (.config to start from, default the newest lab x86_64 build's), BUILD=0 (no builds),
@@ -112,6 +113,41 @@ Describe virtio_iommu_rs: how it is built, its layers, how it registers,
 maps and reports faults, its module parameters and debugfs files, its use
 with VFIO and how it differs from the C driver.
 EOF
+# Patch 4: the selftests in kselftest form, under tools/testing/selftests/drivers/iommu/virtio/
+# (lib.mk, config, settings), and their TARGETS entry beside drivers/dma-buf.
+ST=tools/testing/selftests/drivers/iommu/virtio
+mkdir -p "$L/$ST"
+(cd "$SRC_DIR/selftests" && cp $(git ls-files -- '*.c' '*.h') Makefile settings .gitignore "$L/$ST/")
+cp "$SRC_DIR/selftests/kselftest.config" "$L/$ST/config"
+sed -i '\|^TARGETS += drivers/dma-buf$|a TARGETS += drivers/iommu/virtio' "$L/tools/testing/selftests/Makefile"
+grep -qx 'TARGETS += drivers/iommu/virtio' "$L/tools/testing/selftests/Makefile" ||
+	die "tools/testing/selftests/Makefile: anchor line not found"
+maint "F:	$ST/"
+"${GIT[@]}" add -f "$ST" tools/testing/selftests/Makefile MAINTAINERS
+"${GIT[@]}" commit -q -s -F - <<EOF
+selftests: iommu/virtio: Add virtio-iommu selftests
+
+Add kselftests for the virtio-iommu drivers (virtio_iommu and
+virtio_iommu_rs), for a guest that has a virtio-iommu device. They find
+the topology in sysfs: the virtio-iommu and the driver bound to it, its
+IOMMU instance, the endpoints and disks behind it, the firmware that
+described it (ACPI VIOT or a device tree) and the MSI window of its
+groups.
+
+They check the IOMMU groups and their sysfs links, the reserved regions,
+DMA through the IOMMU with O_DIRECT disk I/O of several sizes and buffer
+offsets, the endpoints' MSIs, dma_map_benchmark on QEMU's edu device,
+default domain type changes, user-space DMA and MSIs through VFIO type1
+and iommufd on edu, page faults reported to the IOMMU core, module unload
+and reload, and the refusal of a granule larger than PAGE_SIZE.
+
+What only the VMM's host knows (the disks' contents, the MSI doorbell on
+arm64, whether a refusal is expected) comes from optional VIOMMU_*
+environment variables; without them the cases that need it skip and say
+why. Disks are written only when VIOMMU_DISKS names them, and the module
+is unloaded only when VIOMMU_DRIVER names it.
+EOF
+
 rm -f "$OUT"/*.patch
 "${GIT[@]}" format-patch -q -o "$OUT" intree-base..HEAD
 log "series in $OUT:"; ls "$OUT" >&2
@@ -132,6 +168,17 @@ J=${JOBS:-2}
 MK=(make -C "$L" O="$B" ARCH=x86 LLVM=1 -j"$J")
 mkdir -p "$B"
 "${IN[@]}" "${MK[@]}" -s rustfmtcheck >&2 && log "rustfmtcheck: clean" || die "rustfmtcheck failed"
+# The selftests the kernel's way: built and installed by tools/testing/selftests/Makefile
+# (O= keeps the objects out of the tree), against a lab kernel's exported headers.
+KH=$(ls -td "$CACHE"/build/x86_64-????????????????/usr/include 2>/dev/null | head -n1)
+if [ -d "$KH" ]; then
+	"${IN[@]}" make -s -C "$L/tools/testing/selftests" TARGETS=drivers/iommu/virtio \
+		O="$W/ksft-build" KHDR_INCLUDES="-isystem $KH" INSTALL_PATH="$W/ksft-install" \
+		install >"$W/ksft-build.log" 2>&1 || { cat "$W/ksft-build.log" >&2; die "selftests build failed"; }
+	log "selftests: built and installed in $W/ksft-install ($(grep -c . "$W/ksft-install/kselftest-list.txt") programs)"
+else
+	log "selftests: not built (no lab x86_64 kernel headers under $CACHE/build)"
+fi
 [ "${BUILD:-1}" = 1 ] || { [ $cpbad = 0 ] || die "checkpatch reported problems"; exit 0; }
 CONFIG=${CONFIG:-$(ls -t "$CACHE"/build/x86_64-????????????????/.config 2>/dev/null | head -n1)}
 [ -f "$CONFIG" ] || die "no .config: set CONFIG= or build the lab kernel (make kernel)"

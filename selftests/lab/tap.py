@@ -59,6 +59,37 @@ if mode == "run":
 # "1..N" (the plan), "ok N fixture[.variant].test", "ok N name # SKIP reason", "not ok N name";
 # "1..0 # SKIP reason" when a whole program skips; "Bail out! msg" before a program gives up.
 KSFT_SKIP = 4  # exit status of a program whose every test skipped
+nested_re = re.compile(r"^# (not ok|ok) \d+ (.*)$")
+ksft_prog_re = re.compile(r"^# selftests: (\S+): (\S+)$")
+
+def kselftest_cases(cur, out):
+    """run_kselftest.sh (SUITE=kselftest): the programs are the results; their cases, one level
+    down ("# ok N case"), are summarised per program with every skip's reason."""
+    prog, counts, reasons = None, {}, []
+    for x in out:
+        m = ksft_prog_re.match(x)
+        if m:
+            prog = m.group(2)
+            counts[prog] = [0, 0, 0]
+            continue
+        m = nested_re.match(x)
+        if not m or prog is None:
+            continue
+        if m.group(1) != "ok":
+            counts[prog][1] += 1
+        elif skip_re.search(m.group(2)):
+            counts[prog][2] += 1
+            test, reason = skip_re.split(m.group(2), 1)
+            reasons.append(f"{prog}: {test}: {reason.strip()}")
+        else:
+            counts[prog][0] += 1
+    total = [sum(c[i] for c in counts.values()) for i in range(3)]
+    print(f"# ---- {name}: {cur}: cases per program (passed, failed, skipped)")
+    for p, c in counts.items():
+        print(f"#   {p}: {c[0]} passed, {c[1]} failed, {c[2]} skipped")
+    print(f"#   all cases: {total[0]} passed, {total[1]} failed, {total[2]} skipped")
+    for r in reasons:
+        print(f"#   case skipped: {r}")
 cur, out = None, []
 tap_re = re.compile(r"^(not ok|ok) \d+ (.*)$")
 plan_re = re.compile(r"^1\.\.(\d+)(?:\s*#\s*SKIP\s*(.*))?$", re.I)
@@ -105,6 +136,8 @@ for ln in lines:
         elif rc != 0 and not any(v.group(1) == "not ok" for v in verdicts) and \
                 not (rc == KSFT_SKIP and (all_skipped or whole_skip)):
             fail(f"{cur} exited with status {rc} without a failing test line{how}")
+        if cur.startswith("run_kselftest"):
+            kselftest_cases(cur, out)
         if not verbose:
             n_ok = sum(1 for v in verdicts if v.group(1) == "ok" and not skip_re.search(v.group(2)))
             n_skip = sum(1 for v in verdicts if v.group(1) == "ok" and skip_re.search(v.group(2)))

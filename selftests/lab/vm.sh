@@ -17,15 +17,18 @@
 # With MODE=test it writes "pass fail skip" to $RESULT (if set) and exits non-zero on failure.
 # SUITE: default (the project's selftests, selftests/*.c) or vfio (the kernel's own VFIO selftests,
 # tools/testing/selftests/vfio, against the igb at 0000:01:00.0; a boot of its own, with 4 GiB and
-# hugepages). ONLY="a b": run just these programs of the suite. REPEAT=N: boot N times and count
-# the failing boots and the failures per test.
+# hugepages), or kselftest (the project's selftests the kernel's way: placed in a copy of the
+# kernel's tools/testing/selftests as drivers/iommu/virtio, built and installed with its
+# Makefile, run by run_kselftest.sh without the VIOMMU_* variables). ONLY="a b": run just these
+# programs of the suite. REPEAT=N: boot N times and count the failing boots and the failures
+# per test.
 . "$(dirname "$0")/common.sh"
 ARCH=${ARCH:-x86_64}; DRIVER=${DRIVER:-rust}; MODE=${MODE:-test}; VARIANT=${VARIANT:-}
 VIRTIO_BLK_OPTS=${VIRTIO_BLK_OPTS-packed=on}; SLUB_DEBUG=${SLUB_DEBUG:-}
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-900}
 RUST_MODULE_DIR=${RUST_MODULE_DIR:-$SRC_DIR}
 SUITE=${SUITE:-default}
-case $SUITE in default | vfio) ;; *) die "unknown SUITE $SUITE (default or vfio)" ;; esac
+case $SUITE in default | vfio | kselftest) ;; *) die "unknown SUITE $SUITE (default, vfio or kselftest)" ;; esac
 NAME=$ARCH${VARIANT:+-$VARIANT}
 # One work dir per arch, variant, driver, suite and RUN_TAG: concurrent runs never share one.
 SUITE_TAG=; [ "$SUITE" = default ] || SUITE_TAG=-$SUITE
@@ -166,6 +169,26 @@ if [ "$SUITE" = vfio ]; then
 	# init time, not the IOMMU).
 	TESTS=(vfio_pci_device_test vfio_iommufd_setup_test vfio_dma_mapping_test
 		vfio_dma_mapping_mmio_test vfio_pci_driver_test)
+elif [ "$SUITE" = kselftest ]; then
+	# A kernel tree's selftests with ours under drivers/iommu/virtio: a tree of symlinks to
+	# KSRC's tools/testing/selftests (KSRC is never written) with a real copy of selftests/ at
+	# that place, its kselftest.config as "config". Built, statically, and installed by the
+	# selftests' own Makefile, as "make -C tools/testing/selftests TARGETS=... install" would.
+	KT=$W/ktree KD=tools/testing/selftests/drivers/iommu/virtio
+	rm -rf "$KT" "$ST"
+	mkdir -p "$KT/tools/testing"
+	ln -s "$KSRC/scripts" "$KT/scripts"
+	cp -rs "$KSRC/tools/testing/selftests" "$KT/tools/testing/"
+	mkdir -p "$KT/$KD"
+	cp "$SRC_DIR"/selftests/{*.c,*.h,Makefile,settings} "$KT/$KD/"
+	cp "$SRC_DIR/selftests/kselftest.config" "$KT/$KD/config"
+	KFLAGS=(ARCH="$ARCH")
+	[ "$ARCH" = arm64 ] && KFLAGS+=(CROSS_COMPILE=aarch64-linux-gnu-)
+	"${RUN[@]}" make -s -C "$KT/tools/testing/selftests" "${KFLAGS[@]}" \
+		TARGETS=drivers/iommu/virtio KHDR_INCLUDES="-isystem $B/usr/include" \
+		USERLDFLAGS=-static INSTALL_PATH="$ST" install >&2 || die "kselftest build failed"
+	TESTS=(run_kselftest.sh)
+	[ -z "${ONLY:-}" ] || die "SUITE=kselftest runs the whole collection (no ONLY=)"
 elif [ -f "$SRC_DIR/selftests/Makefile" ]; then
 	"${RUN[@]}" make -s -C "$SRC_DIR/selftests" OUTPUT="$ST" CC="$CROSS_CC" \
 		KSFT_DIR="$KSRC/tools/testing/selftests" KHDR_INCLUDES="-isystem $B/usr/include" >&2 ||
@@ -214,7 +237,11 @@ for a in sh ash mount umount insmod rmmod lsmod modprobe poweroff reboot cat ech
 done
 cp "$LAB_DIR/init.sh" "$I/init"; cp "$LAB_DIR/report.sh" "$I/report.sh"; chmod +x "$I/init"
 for m in "${MODS[@]}"; do cp "${m%%:*}" "$I/lib/modules/${m##*:}"; done
-for t in "${TESTS[@]}"; do cp "$ST/$t" "$I/selftests/$t"; done
+if [ "$SUITE" = kselftest ]; then
+	cp -a "$ST" "$I/kselftest"
+else
+	for t in "${TESTS[@]}"; do cp "$ST/$t" "$I/selftests/$t"; done
+fi
 : >"$I/selftests/list"
 for i in "${!TESTS[@]}"; do echo "${TESTS[i]}${ARGS[i]:-}" >>"$I/selftests/list"; done
 cat >"$I/etc/viommu.env" <<ENV
